@@ -1,0 +1,159 @@
+"""The data types the knowledge base speaks: documents, chunks, filters, results.
+
+Everything that crosses the facade (`kb.KnowledgeBase`) is one of these plain
+dataclasses, so that `ingest/` and `api/` never need anything deeper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KINDS: tuple[str, ...] = (
+    "trip-report",
+    "workshop-notes",
+    "practice-sheet",
+    "job-shadowing-diary",
+    "other",
+)
+"""Document kinds, in the order the UI lists them."""
+
+HEADING_SEPARATOR = " › "
+
+
+@dataclass
+class Chunk:
+    """A passage of a document: the unit that is embedded, indexed and returned."""
+
+    text: str
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+    position: int = 0
+    id: int | None = None
+
+    @property
+    def heading(self) -> str:
+        return HEADING_SEPARATOR.join(self.heading_path)
+
+
+@dataclass
+class Document:
+    """A document and its metadata; `chunks` is empty in listings."""
+
+    id: str
+    title: str
+    chunks: list[Chunk] = field(default_factory=list)
+    kind: str = "other"
+    kind_detected: bool = False
+    language: str | None = None
+    trip: str | None = None
+    trip_name: str | None = None
+    city: str | None = None
+    country: str | None = None
+    date: str | None = None
+    themes: list[str] = field(default_factory=list)
+    themes_detected: bool = False
+    organisations: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    source: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+    media_type: str | None = None
+    ingested_at: str | None = None
+    original: bytes | None = field(default=None, repr=False)
+
+    @property
+    def year(self) -> int | None:
+        if self.date and self.date[:4].isdigit():
+            return int(self.date[:4])
+        return None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One entry of the theme taxonomy (`corpus/themes.yaml`)."""
+
+    id: str
+    label_fr: str
+    label_en: str
+    description: str = ""
+
+
+@dataclass
+class Filters:
+    """Metadata filters; values of one field are OR-ed, fields are AND-ed."""
+
+    trip: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.trip or self.theme or self.kind or self.language) and (
+            self.year_from is None and self.year_to is None
+        )
+
+
+@dataclass
+class Snippet:
+    """Plain text plus `[start, end)` character ranges to highlight; never markup."""
+
+    text: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Passage:
+    """A chunk as found by a search, with its fused score."""
+
+    chunk_id: int
+    text: str
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+    position: int = 0
+    score: float = 0.0
+
+    @property
+    def heading(self) -> str:
+        return HEADING_SEPARATOR.join(self.heading_path)
+
+
+@dataclass
+class SearchResult:
+    """One document in a result list: its best passage first, other matches kept."""
+
+    document: Document
+    passage: Passage
+    snippet: Snippet
+    score: float
+    passages: list[Passage] = field(default_factory=list)
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+    label: str | None = None
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    results: list[SearchResult]
+    total: int
+    facets: dict[str, list[FacetValue]]
+    took_ms: float = 0.0
+    low_confidence: bool = False
+
+
+@dataclass
+class Stats:
+    documents: int
+    chunks: int
+    model: str
+    dim: int
+    generation: int
+    by_trip: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)
+    by_language: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,140 @@
+"""Shared helpers for tests that drive the app in a real headless Chromium.
+
+- `live_server(app)`: serve an ASGI app with uvicorn on 127.0.0.1 in a background
+  thread; yields the base URL and stops the server on exit.
+- `launch_chromium(playwright)`: Debian's Chromium (`/usr/bin/chromium`) with the flags
+  that work in a sandbox-less container; never `playwright install`.
+- `BrowserWatch`: records dialogs (alert, confirm…) and console errors of a page.
+- Fixtures `browser` (one Chromium per test session) and `watched_page` (a fresh page
+  plus its `BrowserWatch`). Import them into a test module to use them:
+  `from browser_support import browser, watched_page  # noqa: F401`.
+
+Tests that need the browser are skipped when Chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 and a free port; yield its base URL (no trailing slash).
+
+    The socket is bound and listening before the server thread starts, so the URL is
+    usable at once: early connections wait in the backlog instead of failing.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def chromium_available() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+def launch_chromium(playwright: Any, **options: Any) -> Any:
+    """Launch headless Debian Chromium through a `sync_playwright()` handle."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **options
+    )
+
+
+@dataclass
+class BrowserWatch:
+    """What a page did that a test should know about: dialogs and console errors."""
+
+    dialogs: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        def on_dialog(dialog: Any) -> None:
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        def on_console(message: Any) -> None:
+            if message.type == "error":
+                self.console_errors.append(message.text)
+
+        page.on("dialog", on_dialog)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
+    def assert_clean(self) -> None:
+        assert self.dialogs == [], self.dialogs
+        assert self.console_errors == [], self.console_errors
+        assert self.page_errors == [], self.page_errors
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole test session."""
+    if not chromium_available():
+        pytest.skip("Chromium or Playwright not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def watched_page(browser: Any) -> Iterator[tuple[Any, BrowserWatch]]:
+    """A fresh page in its own context, with dialogs and console errors recorded."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    watch = BrowserWatch()
+    watch.attach(page)
+    try:
+        yield page, watch
+    finally:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page PNG under test-artifacts/ (gitignored) and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path

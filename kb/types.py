@@ -157,3 +157,24 @@ class Stats:
     by_trip: dict[str, int] = field(default_factory=dict)
     by_kind: dict[str, int] = field(default_factory=dict)
     by_language: dict[str, int] = field(default_factory=dict)
+
+
+def jsonable(value: object) -> object:
+    """Plain JSON data for any of these types: derived `year` and `heading` included,
+    the original file's bytes left out."""
+    if isinstance(value, Document):
+        data = {f: jsonable(getattr(value, f)) for f in value.__dataclass_fields__}
+        data.pop("original")
+        data["year"] = value.year
+        return data
+    if isinstance(value, (Chunk, Passage)):
+        data = {f: jsonable(getattr(value, f)) for f in value.__dataclass_fields__}
+        data["heading"] = value.heading
+        return data
+    if hasattr(value, "__dataclass_fields__"):
+        return {f: jsonable(getattr(value, f)) for f in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value

@@ -1,0 +1,365 @@
+"""`KnowledgeBase`: the one object everything else talks to.
+
+It composes the SQLite store (the truth), the encoder and the FAISS index (a
+derived cache). Writes take one lock; searches run concurrently, each on a
+SQLite read snapshot and the index snapshot of the moment.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kb.embed import ENCODERS, Encoder, make_encoder
+from kb.errors import InvalidInput, ModelMismatch, NotFound
+from kb.index import FaissIndex
+from kb.search import Searcher, mean_vector
+from kb.settings import Settings
+from kb.snippet import make_snippet
+from kb.store import Store
+from kb.types import (
+    Document,
+    FacetValue,
+    Filters,
+    SearchResponse,
+    SearchResult,
+    Stats,
+    Theme,
+)
+
+THEME_MARGIN = 0.01
+MAX_DETECTED_THEMES = 3
+EMBED_BATCH = 32
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) while passages are embedded."""
+
+
+def passage_text(title: str, heading: str, text: str) -> str:
+    """What is embedded for a chunk."""
+    return text
+
+
+class KnowledgeBase:
+    """A knowledge base in one folder: `kb.sqlite` plus the derived `index.faiss`."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        encoder: str | Encoder | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.path / "kb.sqlite")
+        self._encoder_spec = encoder if encoder is not None else self.settings.model
+        self._encoder: Encoder | None = encoder if isinstance(encoder, Encoder) else None
+        self._write_lock = threading.RLock()
+        self._load_lock = threading.Lock()
+        self._index: FaissIndex | None = None
+        self._index_generation = -1
+
+    # the encoder and the index
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder, loaded on first use (a model takes seconds to load)."""
+        if self._encoder is None:
+            with self._load_lock:
+                if self._encoder is None:
+                    self._encoder = make_encoder(
+                        str(self._encoder_spec),
+                        self.settings.query_prompt,
+                        self.settings.passage_prompt,
+                    )
+        return self._encoder
+
+    @property
+    def model_name(self) -> str:
+        if self._encoder is not None:
+            return self._encoder.name
+        spec = str(self._encoder_spec)
+        if spec in ENCODERS:
+            return self.encoder.name
+        return spec
+
+    def _check_model(self) -> None:
+        built_with = self.store.meta("model")
+        documents, _ = self.store.totals(self.store.reader)
+        if built_with and documents and built_with != self.model_name:
+            raise ModelMismatch(
+                f"this knowledge base was built with the model {built_with!r} but is opened "
+                f"with {self.model_name!r}: run `kb reindex` to re-embed it with "
+                f"{self.model_name!r}, or open it with {built_with!r}"
+            )
+
+    def _index_path(self) -> Path:
+        return self.path / "index.faiss"
+
+    def _current_index(self) -> FaissIndex:
+        """The index of the current generation: in memory, from its file, or rebuilt."""
+        generation = self.store.generation()
+        index = self._index
+        if index is not None and self._index_generation == generation:
+            return index
+        with self._load_lock:
+            if self._index is not None and self._index_generation == generation:
+                return self._index
+            model = self.store.meta("model") or self.model_name
+            index = FaissIndex.load(self._index_path(), generation, model)
+            if index is None:
+                index = self._rebuild_index(generation, model)
+            self._index, self._index_generation = index, generation
+            return index
+
+    def _rebuild_index(self, generation: int, model: str) -> FaissIndex:
+        """The index rebuilt from the vectors kept in SQLite: no re-embedding."""
+        dim = int(self.store.meta("dim") or self.encoder.dim)
+        with self.store.snapshot() as db:
+            ids, vectors = self.store.vectors(db, dim)
+        index = FaissIndex(dim)
+        index.add(ids, vectors)
+        index.save(self._index_path(), generation, model)
+        return index
+
+    # writing
+
+    def _embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            vectors[start : start + len(batch)] = self.encoder.encode_passages(batch)
+            if progress:
+                progress(start + len(batch), len(texts))
+        return vectors
+
+    def _detect_themes(self, vectors: np.ndarray) -> list[str]:
+        themes = [(t, v) for t, v in self.store.themes(self.store.reader) if v is not None]
+        if not themes or not len(vectors):
+            return []
+        matrix = np.stack([v for _, v in themes])
+        scores = matrix @ mean_vector(vectors)
+        order = np.argsort(-scores)
+        best = scores[order[0]]
+        return [
+            themes[i][0].id for i in order[:MAX_DETECTED_THEMES] if scores[i] >= best - THEME_MARGIN
+        ]
+
+    def add(self, documents: Iterable[Document], progress: Progress | None = None) -> list[str]:
+        """Add or replace documents (by id); each one lands whole or not at all."""
+        documents = list(documents)
+        for document in documents:
+            if not document.id or not document.chunks:
+                raise InvalidInput(f"document {document.id!r} has no id or no text")
+        with self._write_lock:
+            self._check_model()
+            texts = [
+                passage_text(d.title, c.heading, c.text) for d in documents for c in d.chunks
+            ]
+            vectors = self._embed(texts, progress)
+            index = self._current_index().copy()
+            offset = 0
+            for document in documents:
+                own = vectors[offset : offset + len(document.chunks)]
+                offset += len(document.chunks)
+                if not document.themes:
+                    document.themes = self._detect_themes(own)
+                    document.themes_detected = bool(document.themes)
+                with self.store.transaction() as db:
+                    removed = self.store.delete_document(db, document.id)
+                    ids = self.store.put_document(db, document, own)
+                    self.store.set_meta(db, "model", self.model_name)
+                    self.store.set_meta(db, "dim", str(self.encoder.dim))
+                    generation = self.store.bump_generation(db)
+                index.remove(np.asarray(removed, dtype=np.int64))
+                index.add(np.asarray(ids, dtype=np.int64), own)
+            if documents:
+                self._publish(index, generation)
+        return [d.id for d in documents]
+
+    def _publish(self, index: FaissIndex, generation: int) -> None:
+        index.save(self._index_path(), generation, self.model_name)
+        with self._load_lock:
+            self._index, self._index_generation = index, generation
+
+    def remove(self, doc_id: str) -> None:
+        with self._write_lock:
+            index = self._current_index().copy()
+            with self.store.transaction() as db:
+                if self.store.document(db, doc_id) is None:
+                    raise NotFound(f"no document {doc_id!r}")
+                removed = self.store.delete_document(db, doc_id)
+                generation = self.store.bump_generation(db)
+            index.remove(np.asarray(removed, dtype=np.int64))
+            self._publish(index, generation)
+
+    def set_themes(self, themes: Sequence[Theme]) -> None:
+        """Set the theme taxonomy; descriptions are embedded to detect document themes."""
+        with self._write_lock:
+            texts = [f"{t.label_fr}. {t.label_en}. {t.description}" for t in themes]
+            current = {t.id: t for t, v in self.store.themes(self.store.reader) if v is not None}
+            if list(current.values()) == list(themes) and not self._model_changed():
+                return
+            vectors = self.encoder.encode_passages(texts) if themes else None
+            with self.store.transaction() as db:
+                self.store.put_themes(db, themes, vectors)
+
+    def _model_changed(self) -> bool:
+        built_with = self.store.meta("model")
+        return bool(built_with) and built_with != self.model_name
+
+    def themes(self) -> list[Theme]:
+        return [t for t, _ in self.store.themes(self.store.reader)]
+
+    def reindex(self, progress: Progress | None = None) -> None:
+        """Re-embed every chunk with the current encoder and rebuild the index."""
+        with self._write_lock:
+            with self.store.snapshot() as db:
+                rows = self.store.all_chunk_texts(db)
+                themes = [t for t, _ in self.store.themes(db)]
+            vectors = self._embed([passage_text(t, h, x) for _, t, h, x in rows], progress)
+            theme_vectors = (
+                self.encoder.encode_passages(
+                    [f"{t.label_fr}. {t.label_en}. {t.description}" for t in themes]
+                )
+                if themes
+                else None
+            )
+            with self.store.transaction() as db:
+                self.store.set_vectors(db, [r[0] for r in rows], vectors)
+                self.store.put_themes(db, themes, theme_vectors)
+                self.store.set_meta(db, "model", self.model_name)
+                self.store.set_meta(db, "dim", str(self.encoder.dim))
+                generation = self.store.bump_generation(db)
+            index = FaissIndex(self.encoder.dim)
+            index.add(np.asarray([r[0] for r in rows], dtype=np.int64), vectors)
+            self._publish(index, generation)
+
+    # reading
+
+    def search(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        mode: str = "hybrid",
+    ) -> SearchResponse:
+        """Documents best matching `query`, best passage first, with facets."""
+        query = (query or "").strip()
+        if not query:
+            raise InvalidInput("the query is empty")
+        if len(query) > self.settings.max_query_chars:
+            raise InvalidInput(
+                f"the query is {len(query)} characters long; the limit is "
+                f"{self.settings.max_query_chars} (KB_MAX_QUERY_CHARS)"
+            )
+        if not 1 <= limit <= self.settings.max_limit:
+            raise InvalidInput(f"limit must be between 1 and {self.settings.max_limit}")
+        if offset < 0:
+            raise InvalidInput("offset must not be negative")
+        self._check_model()
+        index = self._current_index()
+        searcher = Searcher(
+            self.store, self.encoder, self.settings.rrf_k, self.settings.low_confidence
+        )
+        with self.store.snapshot() as db:
+            response = searcher.search(db, index, query, filters, limit, offset, mode)
+            response.facets = self._label_facets(db, response.facets)
+        return response
+
+    def _label_facets(self, db, counts: dict[str, list[tuple[str, int]]]) -> dict[str, list[FacetValue]]:
+        theme_labels = {t.id: t.label_fr for t, _ in self.store.themes(db)}
+        trip_labels = dict(
+            db.execute(
+                "SELECT trip, max(coalesce(trip_name, trip)) FROM documents "
+                "WHERE trip IS NOT NULL GROUP BY trip"
+            ).fetchall()
+        )
+        labels = {"theme": theme_labels, "trip": trip_labels}
+        return {
+            facet: [FacetValue(v, n, labels.get(facet, {}).get(v)) for v, n in values]
+            for facet, values in counts.items()
+        }
+
+    def facets(self, filters: Filters | None = None) -> dict[str, list[FacetValue]]:
+        """Counts per trip, theme, kind, language and year of the documents passing `filters`."""
+        with self.store.snapshot() as db:
+            return self._label_facets(db, self.store.facet_counts(db, None, filters))
+
+    def document(self, doc_id: str) -> Document:
+        with self.store.snapshot() as db:
+            document = self.store.document(db, doc_id)
+            if document is None:
+                raise NotFound(f"no document {doc_id!r}")
+            document.chunks = self.store.chunks(db, doc_id)
+        return document
+
+    def documents(
+        self, filters: Filters | None = None, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[Document], int]:
+        """Documents' metadata (no chunks), newest first, and their total."""
+        with self.store.snapshot() as db:
+            return self.store.list_documents(db, filters, limit, offset)
+
+    def original(self, doc_id: str) -> tuple[bytes, str, str]:
+        """(bytes, media type, file name) of the file a document was read from."""
+        with self.store.snapshot() as db:
+            document = self.store.document(db, doc_id)
+            if document is None:
+                raise NotFound(f"no document {doc_id!r}")
+            content = self.store.original(db, document.sha256) if document.sha256 else None
+        if content is None:
+            raise NotFound(f"the original file of {doc_id!r} was not kept")
+        return (
+            content,
+            document.media_type or "application/octet-stream",
+            document.source or doc_id,
+        )
+
+    def similar(self, doc_id: str, limit: int = 5) -> list[SearchResult]:
+        """Other documents closest in meaning to this one, best passage first."""
+        self._check_model()
+        index = self._current_index()
+        with self.store.snapshot() as db:
+            if self.store.document(db, doc_id) is None:
+                raise NotFound(f"no document {doc_id!r}")
+            own_ids, vectors = self.store.vectors(db, index.dim, doc_id)
+            if not len(own_ids):
+                return []
+            hits = index.search(mean_vector(vectors), 20 * limit, excluded=own_ids)
+            searcher = Searcher(self.store, self.encoder, self.settings.rrf_k, 0.0)
+            results = searcher.group(db, dict(hits))[:limit]
+            documents = self.store.documents_by_id(db, [r.document.id for r in results])
+        for result in results:
+            result.document = documents[result.document.id]
+            result.snippet = make_snippet(result.passage.text, "")
+        return results
+
+    def stats(self) -> Stats:
+        with self.store.snapshot() as db:
+            documents, chunks = self.store.totals(db)
+            counts = self.store.counts(db)
+            return Stats(
+                documents=documents,
+                chunks=chunks,
+                model=self.store.meta("model", db) or self.model_name,
+                dim=int(self.store.meta("dim", db) or 0),
+                generation=self.store.generation(db),
+                by_trip=counts["trip"],
+                by_kind=counts["kind"],
+                by_language=counts["language"],
+            )
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

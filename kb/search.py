@@ -1,0 +1,152 @@
+"""Query → ranked, fused, grouped results.
+
+Dense (FAISS, filters inside the index search) and lexical (FTS5 BM25, the same
+filters in SQL) rankings of chunks are fused by reciprocal rank fusion, then
+grouped by document: best passage first, other matching passages kept.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.embed import Encoder
+from kb.errors import InvalidInput
+from kb.index import FaissIndex
+from kb.snippet import make_snippet
+from kb.store import Store
+from kb.text import fts_match
+from kb.types import Document, Filters, Passage, SearchResponse, SearchResult, Snippet
+
+MODES = ("hybrid", "dense", "lexical")
+CANDIDATES = 100
+OTHER_PASSAGES = 3
+
+
+def rrf(rankings: Sequence[Sequence[int]], k: int, weights: Sequence[float] | None = None) -> dict[int, float]:
+    """Reciprocal rank fusion: Σ weight / (k + rank), ranks from 1."""
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+@dataclass
+class Ranked:
+    """Chunk scores of one query before grouping, and the best dense similarity."""
+
+    scores: dict[int, float]
+    best_similarity: float | None
+
+
+def passage_of(row: sqlite3.Row, score: float) -> Passage:
+    return Passage(
+        chunk_id=int(row["id"]),
+        text=row["text"],
+        heading_path=tuple(json.loads(row["heading"])),
+        page=row["page"],
+        position=int(row["position"]),
+        score=score,
+    )
+
+
+class Searcher:
+    """Runs one query against a store snapshot and a vector index snapshot."""
+
+    def __init__(self, store: Store, encoder: Encoder, rrf_k: int, low_confidence: float) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.rrf_k = rrf_k
+        self.low_confidence = low_confidence
+
+    def rank(
+        self,
+        db: sqlite3.Connection,
+        index: FaissIndex,
+        query: str,
+        filters: Filters | None,
+        mode: str,
+        depth: int,
+    ) -> Ranked:
+        allowed = None if filters is None or filters.is_empty() else self.store.chunk_ids(db, filters)
+        rankings: list[list[int]] = []
+        best_similarity = None
+        if mode in ("hybrid", "dense"):
+            vector = self.encoder.encode_queries([query])[0]
+            hits = index.search(vector, depth, allowed=allowed)
+            rankings.append([i for i, _ in hits])
+            best_similarity = hits[0][1] if hits else None
+            if mode == "dense":
+                return Ranked({i: s for i, s in hits}, best_similarity)
+        match = fts_match(query)
+        lexical = self.store.lexical(db, match, filters, depth) if match else []
+        if mode == "lexical":
+            return Ranked({i: s for i, s in lexical}, None)
+        rankings.append([i for i, _ in lexical])
+        return Ranked(rrf(rankings, self.rrf_k), best_similarity)
+
+    def search(
+        self,
+        db: sqlite3.Connection,
+        index: FaissIndex,
+        query: str,
+        filters: Filters | None,
+        limit: int,
+        offset: int,
+        mode: str,
+    ) -> SearchResponse:
+        started = time.perf_counter()
+        if mode not in MODES:
+            raise InvalidInput(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+        depth = max(CANDIDATES, 4 * (offset + limit))
+        ranked = self.rank(db, index, query, filters, mode, depth)
+        results = self.group(db, ranked.scores)
+        page = results[offset : offset + limit]
+        documents = self.store.documents_by_id(db, [r.document.id for r in page])
+        for result in page:
+            result.document = documents[result.document.id]
+            result.snippet = make_snippet(result.passage.text, query)
+        facets = self.store.facet_counts(db, [r.document.id for r in results], None)
+        low = ranked.best_similarity is not None and ranked.best_similarity < self.low_confidence
+        return SearchResponse(
+            query=query,
+            results=page,
+            total=len(results),
+            facets=facets,  # labelled by the facade
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            low_confidence=low or (not results),
+        )
+
+    def group(self, db: sqlite3.Connection, scores: dict[int, float]) -> list[SearchResult]:
+        """Chunks grouped by document, documents by their best chunk."""
+        rows = self.store.chunk_rows(db, list(scores))
+        by_document: dict[str, list[Passage]] = {}
+        for chunk_id, score in sorted(scores.items(), key=lambda item: -item[1]):
+            row = rows.get(chunk_id)
+            if row is not None:
+                by_document.setdefault(row["document_id"], []).append(passage_of(row, score))
+        results = [
+            SearchResult(
+                document=Document(id=doc_id, title=""),
+                passage=passages[0],
+                snippet=Snippet(text=""),
+                score=passages[0].score,
+                passages=passages[1 : 1 + OTHER_PASSAGES],
+            )
+            for doc_id, passages in by_document.items()
+        ]
+        results.sort(key=lambda r: (-r.score, r.document.id))
+        return results
+
+
+def mean_vector(vectors: np.ndarray) -> np.ndarray:
+    vector = vectors.mean(axis=0)
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm else vector

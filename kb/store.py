@@ -1,0 +1,477 @@
+"""SQLite, the truth: documents, chunks, their vectors, full-text index and meta.
+
+One writer connection (used under the knowledge base's write lock) and one
+read connection per thread; WAL mode gives every read a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from kb.types import Chunk, Document, Filters, Theme
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    kind_detected INTEGER NOT NULL DEFAULT 0,
+    language TEXT,
+    trip TEXT,
+    trip_name TEXT,
+    city TEXT,
+    country TEXT,
+    date TEXT,
+    year INTEGER,
+    themes TEXT NOT NULL DEFAULT '[]',
+    themes_detected INTEGER NOT NULL DEFAULT 0,
+    organisations TEXT NOT NULL DEFAULT '[]',
+    authors TEXT NOT NULL DEFAULT '[]',
+    source TEXT,
+    path TEXT,
+    sha256 TEXT,
+    media_type TEXT,
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256);
+CREATE TABLE IF NOT EXISTS document_themes (
+    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    theme TEXT NOT NULL,
+    PRIMARY KEY (document_id, theme)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    heading TEXT NOT NULL DEFAULT '[]',
+    page INTEGER,
+    text TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id, position);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, heading, text, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS themes (
+    id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    label_fr TEXT NOT NULL,
+    label_en TEXT NOT NULL,
+    description TEXT NOT NULL,
+    vector BLOB
+);
+CREATE TABLE IF NOT EXISTS originals (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL);
+"""
+
+DOCUMENT_COLUMNS = (
+    "id, title, kind, kind_detected, language, trip, trip_name, city, country, date, "
+    "themes, themes_detected, organisations, authors, source, path, sha256, media_type, "
+    "ingested_at"
+)
+
+
+def _document(row: sqlite3.Row) -> Document:
+    return Document(
+        id=row["id"],
+        title=row["title"],
+        kind=row["kind"],
+        kind_detected=bool(row["kind_detected"]),
+        language=row["language"],
+        trip=row["trip"],
+        trip_name=row["trip_name"],
+        city=row["city"],
+        country=row["country"],
+        date=row["date"],
+        themes=json.loads(row["themes"]),
+        themes_detected=bool(row["themes_detected"]),
+        organisations=json.loads(row["organisations"]),
+        authors=json.loads(row["authors"]),
+        source=row["source"],
+        path=row["path"],
+        sha256=row["sha256"],
+        media_type=row["media_type"],
+        ingested_at=row["ingested_at"],
+    )
+
+
+def filter_sql(filters: Filters | None, alias: str = "d") -> tuple[str, list[object]]:
+    """A WHERE fragment (always valid, `1` when empty) on the documents table."""
+    clauses: list[str] = ["1"]
+    params: list[object] = []
+    if filters is None:
+        return "1", params
+    for column, values in (
+        ("trip", filters.trip),
+        ("kind", filters.kind),
+        ("language", filters.language),
+    ):
+        if values:
+            clauses.append(f"{alias}.{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if filters.theme:
+        marks = ",".join("?" * len(filters.theme))
+        clauses.append(
+            f"{alias}.id IN (SELECT document_id FROM document_themes WHERE theme IN ({marks}))"
+        )
+        params.extend(filters.theme)
+    if filters.year_from is not None:
+        clauses.append(f"{alias}.year >= ?")
+        params.append(filters.year_from)
+    if filters.year_to is not None:
+        clauses.append(f"{alias}.year <= ?")
+        params.append(filters.year_to)
+    return " AND ".join(clauses), params
+
+
+class Store:
+    """The SQLite file of one knowledge base."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._writer = self._connect()
+        self._writer.executescript(SCHEMA)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 10000")
+        return db
+
+    @property
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same state."""
+        db = self.reader
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the writer connection; callers hold the write lock."""
+        db = self._writer
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._writer.close()
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # meta
+
+    def meta(self, key: str, db: sqlite3.Connection | None = None) -> str | None:
+        row = (db or self.reader).execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self, db: sqlite3.Connection | None = None) -> int:
+        return int(self.meta("generation", db) or 0)
+
+    def bump_generation(self, db: sqlite3.Connection) -> int:
+        generation = self.generation(db) + 1
+        self.set_meta(db, "generation", str(generation))
+        return generation
+
+    # documents
+
+    def put_document(
+        self, db: sqlite3.Connection, document: Document, vectors: np.ndarray
+    ) -> list[int]:
+        """Replace the document of that id with this one and its chunks; new chunk ids."""
+        self.delete_document(db, document.id)
+        ingested = document.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+        db.execute(
+            f"INSERT INTO documents ({DOCUMENT_COLUMNS}, year) VALUES "
+            f"({','.join('?' * 20)})",
+            (
+                document.id,
+                document.title,
+                document.kind,
+                int(document.kind_detected),
+                document.language,
+                document.trip,
+                document.trip_name,
+                document.city,
+                document.country,
+                document.date,
+                json.dumps(document.themes),
+                int(document.themes_detected),
+                json.dumps(document.organisations),
+                json.dumps(document.authors),
+                document.source,
+                document.path,
+                document.sha256,
+                document.media_type,
+                ingested,
+                document.year,
+            ),
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO document_themes VALUES (?, ?)",
+            [(document.id, theme) for theme in document.themes],
+        )
+        if document.original is not None and document.sha256:
+            db.execute(
+                "INSERT OR IGNORE INTO originals VALUES (?, ?)",
+                (document.sha256, document.original),
+            )
+        ids: list[int] = []
+        for chunk, vector in zip(document.chunks, vectors, strict=True):
+            cursor = db.execute(
+                "INSERT INTO chunks (document_id, position, heading, page, text, vector) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    document.id,
+                    chunk.position,
+                    json.dumps(list(chunk.heading_path), ensure_ascii=False),
+                    chunk.page,
+                    chunk.text,
+                    np.asarray(vector, dtype=np.float32).tobytes(),
+                ),
+            )
+            chunk_id = int(cursor.lastrowid)
+            ids.append(chunk_id)
+            db.execute(
+                "INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)",
+                (chunk_id, document.title, " ".join(chunk.heading_path), chunk.text),
+            )
+        return ids
+
+    def delete_document(self, db: sqlite3.Connection, doc_id: str) -> list[int]:
+        """Remove a document and its chunks; the removed chunk ids (empty if absent)."""
+        ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,))]
+        if ids:
+            db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
+        sha = db.execute("SELECT sha256 FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        if sha and sha[0]:
+            still_used = db.execute(
+                "SELECT 1 FROM documents WHERE sha256 = ? LIMIT 1", (sha[0],)
+            ).fetchone()
+            if not still_used:
+                db.execute("DELETE FROM originals WHERE sha256 = ?", (sha[0],))
+        return ids
+
+    def document(self, db: sqlite3.Connection, doc_id: str) -> Document | None:
+        row = db.execute(
+            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        return _document(row) if row else None
+
+    def documents_by_id(self, db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Document]:
+        found: dict[str, Document] = {}
+        for start in range(0, len(ids), 500):
+            batch = list(ids[start : start + 500])
+            rows = db.execute(
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents "
+                f"WHERE id IN ({','.join('?' * len(batch))})",
+                batch,
+            )
+            found.update((row["id"], _document(row)) for row in rows)
+        return found
+
+    def chunks(self, db: sqlite3.Connection, doc_id: str) -> list[Chunk]:
+        rows = db.execute(
+            "SELECT id, position, heading, page, text FROM chunks "
+            "WHERE document_id = ? ORDER BY position",
+            (doc_id,),
+        )
+        return [
+            Chunk(
+                id=row["id"],
+                position=row["position"],
+                heading_path=tuple(json.loads(row["heading"])),
+                page=row["page"],
+                text=row["text"],
+            )
+            for row in rows
+        ]
+
+    def list_documents(
+        self, db: sqlite3.Connection, filters: Filters | None, limit: int | None, offset: int
+    ) -> tuple[list[Document], int]:
+        where, params = filter_sql(filters)
+        total = db.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0]
+        rows = db.execute(
+            f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {where} "
+            "ORDER BY date DESC, title LIMIT ? OFFSET ?",
+            [*params, -1 if limit is None else limit, offset],
+        )
+        return [_document(row) for row in rows], total
+
+    def original(self, db: sqlite3.Connection, sha256: str) -> bytes | None:
+        row = db.execute("SELECT content FROM originals WHERE sha256 = ?", (sha256,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    # chunks and vectors
+
+    def chunk_rows(
+        self, db: sqlite3.Connection, chunk_ids: Sequence[int]
+    ) -> dict[int, sqlite3.Row]:
+        found: dict[int, sqlite3.Row] = {}
+        for start in range(0, len(chunk_ids), 500):
+            batch = [int(i) for i in chunk_ids[start : start + 500]]
+            rows = db.execute(
+                "SELECT id, document_id, position, heading, page, text FROM chunks "
+                f"WHERE id IN ({','.join('?' * len(batch))})",
+                batch,
+            )
+            found.update((row["id"], row) for row in rows)
+        return found
+
+    def chunk_ids(self, db: sqlite3.Connection, filters: Filters | None) -> np.ndarray:
+        """Ids of the chunks whose document passes the filters."""
+        where, params = filter_sql(filters)
+        rows = db.execute(
+            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}",
+            params,
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vectors(
+        self, db: sqlite3.Connection, dim: int, doc_id: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every chunk, or of one document's chunks."""
+        if doc_id is None:
+            rows = db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        else:
+            rows = db.execute(
+                "SELECT id, vector FROM chunks WHERE document_id = ? ORDER BY id", (doc_id,)
+            ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vectors = np.zeros((len(rows), dim), dtype=np.float32)
+        for i, row in enumerate(rows):
+            vectors[i] = np.frombuffer(row[1], dtype=np.float32)
+        return ids, vectors
+
+    def all_chunk_texts(self, db: sqlite3.Connection) -> list[tuple[int, str, str, str]]:
+        """(id, title, heading, text) of every chunk, for re-embedding."""
+        rows = db.execute(
+            "SELECT c.id, d.title, c.heading, c.text FROM chunks c "
+            "JOIN documents d ON d.id = c.document_id ORDER BY c.id"
+        )
+        return [(r[0], r[1], " › ".join(json.loads(r[2])), r[3]) for r in rows]
+
+    def set_vectors(self, db: sqlite3.Connection, ids: Sequence[int], vectors: np.ndarray) -> None:
+        db.executemany(
+            "UPDATE chunks SET vector = ? WHERE id = ?",
+            [(np.asarray(v, dtype=np.float32).tobytes(), int(i)) for i, v in zip(ids, vectors)],
+        )
+
+    def lexical(
+        self, db: sqlite3.Connection, match: str, filters: Filters | None, limit: int
+    ) -> list[tuple[int, float]]:
+        """(chunk id, bm25) best first for an FTS5 MATCH expression."""
+        where, params = filter_sql(filters)
+        rows = db.execute(
+            "SELECT f.rowid, bm25(chunks_fts, 0.0, 0.5, 1.0) AS rank FROM chunks_fts f "
+            "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id "
+            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
+            [match, *params, limit],
+        ).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def facet_counts(
+        self, db: sqlite3.Connection, doc_ids: Sequence[str] | None, filters: Filters | None
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Counts per trip, theme, kind, language and year over some documents."""
+        where, params = filter_sql(filters)
+        if doc_ids is not None:
+            where += " AND d.id IN (SELECT value FROM json_each(?))"
+            params = [*params, json.dumps(list(doc_ids))]
+        out: dict[str, list[tuple[str, int]]] = {}
+        for facet, column in (
+            ("trip", "d.trip"),
+            ("kind", "d.kind"),
+            ("language", "d.language"),
+            ("year", "d.year"),
+        ):
+            rows = db.execute(
+                f"SELECT {column}, count(*) FROM documents d WHERE {where} AND {column} "
+                f"IS NOT NULL GROUP BY {column} ORDER BY count(*) DESC, {column}",
+                params,
+            )
+            out[facet] = [(str(r[0]), int(r[1])) for r in rows]
+        rows = db.execute(
+            "SELECT t.theme, count(*) FROM document_themes t JOIN documents d "
+            f"ON d.id = t.document_id WHERE {where} GROUP BY t.theme "
+            "ORDER BY count(*) DESC, t.theme",
+            params,
+        )
+        out["theme"] = [(str(r[0]), int(r[1])) for r in rows]
+        return out
+
+    # themes
+
+    def put_themes(
+        self, db: sqlite3.Connection, themes: Sequence[Theme], vectors: np.ndarray | None
+    ) -> None:
+        db.execute("DELETE FROM themes")
+        for position, theme in enumerate(themes):
+            vector = None if vectors is None else vectors[position].astype(np.float32).tobytes()
+            db.execute(
+                "INSERT INTO themes VALUES (?, ?, ?, ?, ?, ?)",
+                (theme.id, position, theme.label_fr, theme.label_en, theme.description, vector),
+            )
+
+    def themes(self, db: sqlite3.Connection) -> list[tuple[Theme, np.ndarray | None]]:
+        rows = db.execute("SELECT * FROM themes ORDER BY position")
+        return [
+            (
+                Theme(r["id"], r["label_fr"], r["label_en"], r["description"]),
+                None if r["vector"] is None else np.frombuffer(r["vector"], dtype=np.float32),
+            )
+            for r in rows
+        ]
+
+    def counts(self, db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+        out = {}
+        for column in ("trip", "kind", "language"):
+            rows = db.execute(
+                f"SELECT coalesce({column}, ''), count(*) FROM documents GROUP BY 1 ORDER BY 1"
+            )
+            out[column] = {r[0]: r[1] for r in rows}
+        return out
+
+    def totals(self, db: sqlite3.Connection) -> tuple[int, int]:
+        documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return documents, chunks

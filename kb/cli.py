@@ -1,0 +1,253 @@
+"""The `kb` command line: parse options, call the facade or the ingest run, print.
+
+The one module that wires `kb`, `ingest` and `api` together. Library errors become
+one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from kb.errors import KBError
+from kb.evaluate import load
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
+from kb.types import Filters, jsonable
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    sys.exit(1)
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except KBError as error:
+            fail(str(error))
+        except (OSError, ValueError) as error:
+            fail(f"{type(error).__name__}: {error}")
+
+    return run
+
+
+def open_kb(ctx: click.Context) -> KnowledgeBase:
+    settings: Settings = ctx.obj["settings"]
+    return KnowledgeBase(settings.home, settings=settings)
+
+
+@click.group()
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the knowledge base (KB_HOME, default ./kb-data).",
+)
+@click.option("--model", help="Embedding model (KB_MODEL).")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, model: str | None) -> None:
+    """Savoir-faire: the knowledge base of good practices."""
+    overrides: dict[str, Any] = {}
+    if home is not None:
+        overrides["home"] = home
+    if model is not None:
+        overrides["model"] = model
+    ctx.obj = {"settings": Settings(**overrides)}
+
+
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option("--trip", multiple=True, help="Trip slug, e.g. 2022-copenhague."),
+            click.option("--theme", multiple=True, help="Theme id, e.g. funding."),
+            click.option("--kind", multiple=True, help="Document kind, e.g. practice-sheet."),
+            click.option("--lang", multiple=True, help="Language code, e.g. fr."),
+            click.option("--year-from", type=int),
+            click.option("--year-to", type=int),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def make_filters(trip, theme, kind, lang, year_from, year_to) -> Filters:  # noqa: ANN001
+    return Filters(tuple(trip), tuple(theme), tuple(kind), tuple(lang), year_from, year_to)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--prune", is_flag=True, help="Remove documents whose file has gone.")
+@click.option("--dry-run", is_flag=True, help="Read and report, change nothing.")
+@click.pass_context
+@reports_errors
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, dry_run: bool) -> None:
+    """Add or update the documents found in PATHS (files or folders)."""
+    from ingest.report import print_report, progress_bar
+    from ingest.run import ingest_paths
+
+    with open_kb(ctx) as kb, progress_bar(out) as progress:
+        report = ingest_paths(kb, list(paths), prune=prune, dry_run=dry_run, progress=progress)
+    print_report(out, report)
+    if report.rejected:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("query")
+@filter_options
+@click.option("--limit", default=10, show_default=True)
+@click.option("--offset", default=0)
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@reports_errors
+def search(ctx, query, trip, theme, kind, lang, year_from, year_to, limit, offset, mode, as_json):  # noqa: ANN001, PLR0913
+    """Search the knowledge base."""
+    with open_kb(ctx) as kb:
+        filters = make_filters(trip, theme, kind, lang, year_from, year_to)
+        response = kb.search(query, filters, limit=limit, offset=offset, mode=mode)
+    if as_json:
+        click.echo(json.dumps(jsonable(response), ensure_ascii=False, indent=2))
+        return
+    from kb.render import print_results
+
+    print_results(out, response)
+
+
+@main.command(name="list")
+@filter_options
+@click.option("--limit", default=50, show_default=True)
+@click.option("--offset", default=0)
+@click.pass_context
+@reports_errors
+def list_documents(ctx, trip, theme, kind, lang, year_from, year_to, limit, offset):  # noqa: ANN001
+    """List documents, newest first."""
+    from kb.render import print_documents
+
+    with open_kb(ctx) as kb:
+        documents, total = kb.documents(
+            make_filters(trip, theme, kind, lang, year_from, year_to), limit, offset
+        )
+    print_documents(out, documents, total)
+
+
+@main.command()
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@reports_errors
+def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
+    """Show one document: metadata and passages."""
+    from kb.render import print_document
+
+    with open_kb(ctx) as kb:
+        document = kb.document(doc_id)
+    if as_json:
+        click.echo(json.dumps(jsonable(document), ensure_ascii=False, indent=2))
+    else:
+        print_document(out, document)
+
+
+@main.command()
+@click.argument("doc_id")
+@click.pass_context
+@reports_errors
+def remove(ctx: click.Context, doc_id: str) -> None:
+    """Remove a document."""
+    with open_kb(ctx) as kb:
+        kb.remove(doc_id)
+    out.print(f"removed {doc_id}", highlight=False)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@reports_errors
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Counts of documents and passages, the model, per trip, kind and language."""
+    from kb.render import print_stats
+
+    with open_kb(ctx) as kb:
+        figures = kb.stats()
+    if as_json:
+        click.echo(json.dumps(jsonable(figures), ensure_ascii=False, indent=2))
+    else:
+        print_stats(out, figures)
+
+
+@main.command()
+@click.pass_context
+@reports_errors
+def reindex(ctx: click.Context) -> None:
+    """Re-embed every passage with the configured model and rebuild the index."""
+    from rich.progress import Progress
+
+    with open_kb(ctx) as kb, Progress(console=err, transient=True) as bar:
+        task = bar.add_task("embedding", total=None)
+        kb.reindex(progress=lambda done, total: bar.update(task, completed=done, total=total))
+        figures = kb.stats()
+    out.print(f"reindexed {figures.chunks} passages with {figures.model}", highlight=False)
+
+
+@main.command(name="eval")
+@click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("qrels", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid")
+@click.option("--field", "field_name", default="text", show_default=True, help="Query text field.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@reports_errors
+def evaluate(ctx, queries, qrels, mode, field_name, as_json):  # noqa: ANN001
+    """nDCG@10, Recall@10 and MRR@10 on QUERIES (JSON lines) judged by QRELS (TSV)."""
+    judged = load(queries, qrels, field_name)
+    with open_kb(ctx) as kb:
+        scores = kb.evaluate(judged, mode)
+    figures = {
+        "mode": mode,
+        "queries": scores.queries,
+        "ndcg@10": round(scores.ndcg, 4),
+        "recall@10": round(scores.recall, 4),
+        "mrr@10": round(scores.mrr, 4),
+    }
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    table = Table(title=f"{queries.name} — {mode}")
+    for name in figures:
+        table.add_column(name, justify="right")
+    table.add_row(*(str(v) for v in figures.values()))
+    out.print(table)
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (KB_HOST).")
+@click.option("--port", type=int, help="Port to listen on (KB_PORT).")
+@click.pass_context
+@reports_errors
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the search page and the JSON API."""
+    import uvicorn
+
+    from api import create_app
+
+    settings: Settings = ctx.obj["settings"]
+    kb = open_kb(ctx)
+    app = create_app(kb, settings)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+import threading
+
+import pytest
+
+from kb import (
+    Chunk,
+    Document,
+    Filters,
+    InvalidInput,
+    KnowledgeBase,
+    ModelMismatch,
+    NotFound,
+    Theme,
+    jsonable,
+)
+from kb.embed import TinyEncoder
+
+
+class CountingEncoder(TinyEncoder):
+    """The tiny encoder, counting the passages it embeds."""
+
+    def __init__(self):
+        super().__init__()
+        self.passages = 0
+
+    def encode_passages(self, texts):
+        self.passages += len(texts)
+        return super().encode_passages(texts)
+
+
+SAMPLE = [
+    Document(
+        id="financement",
+        title="Atelier financement",
+        trip="2022-copenhague",
+        trip_name="Copenhague 2022",
+        kind="workshop-notes",
+        language="fr",
+        date="2022-05-17",
+        themes=["funding"],
+        source="atelier-financement.md",
+        chunks=[
+            Chunk("Introduction de l'atelier et tour de table des partenaires.", ("Atelier",), None, 0),
+            Chunk(
+                "Le financement d'une SCIC sans fonds propres passe par les titres participatifs. "
+                "La banque solidaire prête à taux zéro.",
+                ("Atelier", "Financement"),
+                None,
+                1,
+            ),
+        ],
+    ),
+    Document(
+        id="inclusion",
+        title="Inclusion à Barcelone",
+        trip="2025-barcelone",
+        kind="trip-report",
+        language="fr",
+        date="2025-03-10",
+        themes=["inclusion"],
+        chunks=[Chunk("L'insertion par l'activité économique accueille des personnes éloignées de l'emploi.", ("Inclusion",), 2, 0)],
+    ),
+    Document(
+        id="food",
+        title="Urban farms in Bologna",
+        trip="2026-bologne",
+        kind="practice-sheet",
+        language="en",
+        date="2026-04-02",
+        themes=["sustainable-food", "funding"],
+        chunks=[Chunk("Urban farms feed school canteens; funding comes from the city.", ("Results",), 1, 0)],
+    ),
+]
+
+
+@pytest.fixture
+def filled(kb):
+    kb.add([Document(**{**d.__dict__, "chunks": list(d.chunks)}) for d in SAMPLE])
+    return kb
+
+
+def test_search_returns_document_best_passage_and_highlighted_snippet(filled):
+    response = filled.search("financement fonds propres")
+    best = response.results[0]
+    assert best.document.id == "financement"
+    assert best.passage.heading_path == ("Atelier", "Financement")
+    marked = [best.snippet.text[s:e].lower() for s, e in best.snippet.highlights]
+    assert "financement" in marked and "fonds" in marked
+    assert response.total == len(response.results) >= 1
+
+
+def test_passages_of_one_document_are_grouped(filled):
+    response = filled.search("atelier partenaires financement SCIC")
+    ids = [r.document.id for r in response.results]
+    assert len(ids) == len(set(ids))
+    first = response.results[0]
+    assert first.document.id == "financement" and len(first.passages) == 1
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+@pytest.mark.parametrize(
+    "query", ['C++', '"', 'NEAR(', '*', '-', 'a OR', 'AND NOT', '"unbalanced', "l'économie *-^:"]
+)
+def test_fts_syntax_in_queries_never_raises(filled, query, mode):
+    filled.search(query, mode=mode)
+
+
+def test_filters_narrow_results_and_facets_add_up(filled):
+    everything = filled.search("financement emploi farms")
+    assert sum(v.count for v in everything.facets["trip"]) == everything.total
+    only = filled.search("financement emploi farms", Filters(trip=("2025-barcelone",)))
+    assert {r.document.trip for r in only.results} == {"2025-barcelone"}
+    assert [(v.value, v.count) for v in only.facets["trip"]] == [("2025-barcelone", 1)]
+    by_theme = filled.search("financement", Filters(theme=("funding",)))
+    assert {r.document.id for r in by_theme.results} == {"financement", "food"}
+    by_year = filled.search("financement", Filters(year_from=2025, year_to=2025))
+    assert {r.document.id for r in by_year.results} == {"inclusion"}
+    by_lang_kind = filled.search("farms", Filters(language=("en",), kind=("practice-sheet",)))
+    assert [r.document.id for r in by_lang_kind.results] == ["food"]
+
+
+def test_dense_filter_applies_inside_the_index_not_after(filled):
+    # Only one document passes: the dense leg must still find it even though
+    # other documents are closer to the query.
+    response = filled.search("financement SCIC fonds propres", Filters(language=("en",)), mode="dense")
+    assert [r.document.id for r in response.results] == ["food"]
+
+
+def test_pagination(filled):
+    all_results = filled.search("financement emploi farms", limit=10).results
+    page2 = filled.search("financement emploi farms", limit=1, offset=1).results
+    assert [r.document.id for r in page2] == [all_results[1].document.id]
+
+
+@pytest.mark.parametrize("bad", [dict(query=""), dict(query="x" * 501), dict(query="x", limit=0),
+                                 dict(query="x", limit=51), dict(query="x", mode="magic")])
+def test_invalid_searches_are_refused(filled, bad):
+    with pytest.raises(InvalidInput):
+        filled.search(**bad)
+
+
+def test_deleting_the_index_file_rebuilds_it_without_re_embedding(tmp_path):
+    encoder = CountingEncoder()
+    with KnowledgeBase(tmp_path, encoder=encoder) as kb:
+        kb.add([Document(**{**d.__dict__, "chunks": list(d.chunks)}) for d in SAMPLE])
+        before = jsonable(kb.search("financement").results)
+    embedded = encoder.passages
+    (tmp_path / "index.faiss").unlink()
+    with KnowledgeBase(tmp_path, encoder=encoder) as kb:
+        after = jsonable(kb.search("financement").results)
+    assert after == before
+    assert encoder.passages == embedded
+    assert (tmp_path / "index.faiss").exists()
+
+
+def test_stale_index_file_is_rebuilt(tmp_path):
+    with KnowledgeBase(tmp_path, encoder="tiny") as kb:
+        kb.add([SAMPLE[1]])
+        stale = (tmp_path / "index.faiss").read_bytes()
+        kb.add([SAMPLE[2]])
+    (tmp_path / "index.faiss").write_bytes(stale)
+    with KnowledgeBase(tmp_path, encoder="tiny") as kb:
+        assert "food" in {r.document.id for r in kb.search("urban farms canteens").results}
+
+
+def test_another_model_refuses_to_search_until_reindexed(tmp_path):
+    with KnowledgeBase(tmp_path, encoder="tiny") as kb:
+        kb.add([SAMPLE[2]])
+    with KnowledgeBase(tmp_path, encoder=TinyEncoder(dim=32)) as kb:
+        with pytest.raises(ModelMismatch, match="kb reindex"):
+            kb.search("farms")
+        with pytest.raises(ModelMismatch):
+            kb.add([SAMPLE[1]])
+        kb.reindex()
+        assert kb.stats().model == "tiny-32" and kb.stats().dim == 32
+        assert kb.search("urban farms").results[0].document.id == "food"
+
+
+def test_remove_and_not_found(filled):
+    filled.remove("food")
+    assert "food" not in {r.document.id for r in filled.search("urban farms").results}
+    with pytest.raises(NotFound):
+        filled.remove("food")
+    with pytest.raises(NotFound):
+        filled.document("food")
+
+
+def test_replacing_a_document_replaces_its_passages(filled):
+    filled.add([Document(id="food", title="Urban farms", chunks=[Chunk("Composting in Bologna")])])
+    assert [c.text for c in filled.document("food").chunks] == ["Composting in Bologna"]
+    assert filled.stats().documents == 3
+
+
+def test_similar_documents_exclude_the_document_itself(filled):
+    similar = filled.similar("financement", limit=5)
+    assert similar and "financement" not in {r.document.id for r in similar}
+
+
+def test_themes_are_detected_when_none_given(kb):
+    kb.set_themes([
+        Theme("funding", "Financement", "Funding", "financement banque fonds propres prêt"),
+        Theme("sustainable-food", "Alimentation durable", "Sustainable food", "fermes urbaines cantines"),
+    ])
+    kb.add([Document(id="x", title="Prêt", chunks=[Chunk("La banque accorde un prêt pour le financement")])])
+    document = kb.document("x")
+    assert document.themes[0] == "funding" and document.themes_detected
+
+
+def test_documents_listing_and_original(filled):
+    filled.add([Document(id="orig", title="T", chunks=[Chunk("texte")], sha256="ab",
+                         original=b"%PDF-1.7", media_type="application/pdf", source="rapport é.pdf")])
+    documents, total = filled.documents(Filters(language=("en",)))
+    assert total == 1 and documents[0].id == "food" and documents[0].chunks == []
+    assert filled.original("orig") == (b"%PDF-1.7", "application/pdf", "rapport é.pdf")
+    with pytest.raises(NotFound):
+        filled.original("food")
+
+
+def test_searches_run_concurrently_with_a_writer(filled):
+    errors = []
+
+    def search_many():
+        try:
+            for _ in range(20):
+                assert filled.search("financement").results
+        except Exception as error:  # noqa: BLE001 - collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=search_many) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for i in range(10):
+        filled.add([Document(id=f"extra{i}", title="x", chunks=[Chunk(f"texte {i}")])])
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert filled.stats().documents == 13

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+
+from kb import Chunk, Document, Filters, Theme
+from kb.store import Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "kb.sqlite")
+    yield store
+    store.close()
+
+
+def document(doc_id="a", **fields):
+    fields.setdefault("chunks", [Chunk("premier passage", ("Titre",), 1, 0), Chunk("second", (), 2, 1)])
+    return Document(id=doc_id, title=f"Doc {doc_id}", **fields)
+
+
+def vectors(n, dim=4):
+    return np.eye(n, dim, dtype=np.float32)
+
+
+def test_document_round_trip_keeps_metadata_chunks_and_vectors(store):
+    original = document(
+        trip="2022-copenhague", themes=["funding", "inclusion"], authors=["Ana"],
+        date="2022-05-16", sha256="abc", original=b"bytes", media_type="text/markdown",
+    )
+    with store.transaction() as db:
+        ids = store.put_document(db, original, vectors(2))
+    with store.snapshot() as db:
+        found = store.document(db, "a")
+        chunks = store.chunks(db, "a")
+        chunk_ids, stored = store.vectors(db, 4, "a")
+        content = store.original(db, "abc")
+    assert found.trip == "2022-copenhague" and found.themes == ["funding", "inclusion"]
+    assert found.authors == ["Ana"] and found.year == 2022
+    assert [c.text for c in chunks] == ["premier passage", "second"]
+    assert chunks[0].heading_path == ("Titre",) and chunks[0].page == 1
+    assert list(chunk_ids) == ids
+    assert np.array_equal(stored, vectors(2))
+    assert content == b"bytes"
+
+
+def test_replacing_a_document_leaves_no_old_chunk_or_fts_row(store):
+    with store.transaction() as db:
+        store.put_document(db, document(), vectors(2))
+    with store.transaction() as db:
+        store.put_document(db, document(chunks=[Chunk("nouveau texte")]), vectors(1))
+    with store.snapshot() as db:
+        assert [c.text for c in store.chunks(db, "a")] == ["nouveau texte"]
+        assert store.lexical(db, '"premier"', None, 10) == []
+        assert len(store.lexical(db, '"nouveau"', None, 10)) == 1
+
+
+def test_failed_transaction_rolls_back_everything(store):
+    with pytest.raises(ValueError), store.transaction() as db:
+        store.put_document(db, document(), vectors(2))
+        raise ValueError("boom")
+    with store.snapshot() as db:
+        assert store.document(db, "a") is None
+        assert store.totals(db) == (0, 0)
+
+
+def test_fts_folds_accents_and_filters_apply_in_sql(store):
+    with store.transaction() as db:
+        store.put_document(db, document("a", chunks=[Chunk("Économie circulaire")], trip="t1"), vectors(1))
+        store.put_document(db, document("b", chunks=[Chunk("economie sociale")], trip="t2"), vectors(1))
+    with store.snapshot() as db:
+        assert len(store.lexical(db, '"economie"', None, 10)) == 2
+        only_t2 = store.lexical(db, '"économie"', Filters(trip=("t2",)), 10)
+        assert len(only_t2) == 1
+        assert store.chunk_rows(db, [only_t2[0][0]])[only_t2[0][0]]["document_id"] == "b"
+
+
+def test_facet_counts_over_some_documents(store):
+    with store.transaction() as db:
+        for i, (trip, theme) in enumerate([("t1", "funding"), ("t1", "inclusion"), ("t2", "funding")]):
+            store.put_document(
+                db, document(f"d{i}", chunks=[Chunk("x")], trip=trip, themes=[theme],
+                             date=f"202{i}-01-01", kind="practice-sheet"), vectors(1))
+    with store.snapshot() as db:
+        every = store.facet_counts(db, None, None)
+        some = store.facet_counts(db, ["d0", "d2"], None)
+    assert dict(every["trip"]) == {"t1": 2, "t2": 1}
+    assert dict(every["theme"]) == {"funding": 2, "inclusion": 1}
+    assert dict(some["trip"]) == {"t1": 1, "t2": 1}
+    assert dict(some["year"]) == {"2020": 1, "2022": 1}
+
+
+def test_original_is_dropped_with_its_last_document(store):
+    with store.transaction() as db:
+        store.put_document(db, document("a", sha256="s", original=b"x"), vectors(2))
+        store.put_document(db, document("b", sha256="s", original=b"x"), vectors(2))
+        store.delete_document(db, "a")
+        assert store.original(db, "s") == b"x"
+        store.delete_document(db, "b")
+        assert store.original(db, "s") is None
+
+
+def test_themes_round_trip(store):
+    themes = [Theme("funding", "Financement", "Funding", "argent")]
+    with store.transaction() as db:
+        store.put_themes(db, themes, np.ones((1, 4), dtype=np.float32))
+    with store.snapshot() as db:
+        [(theme, vector)] = store.themes(db)
+    assert theme == themes[0] and vector.shape == (4,)

@@ -18,6 +18,7 @@ from api.schemas import (
     UploadOut,
 )
 from api.security import require_writer
+from ingest import ingest_upload
 from kb import KINDS, Filters, KnowledgeBase, Settings
 
 DocId = Annotated[str, Path(min_length=1, max_length=300, description="Document id.")]
@@ -104,8 +105,6 @@ def build_router(settings: Settings) -> APIRouter:
         lang: Annotated[str | None, Form(max_length=20)] = None,
     ) -> UploadOut:
         """Ingest uploaded files (needs an API key); returns the outcome per file."""
-        from ingest import ingest_upload
-
         if len(files) > settings.max_upload_files:
             raise APIError(
                 413, "too_large", f"At most {settings.max_upload_files} files per upload."

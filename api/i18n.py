@@ -63,6 +63,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "footer": "Toulouse Métropole Impact — Erasmus+ 2021-2027",
         "switch_lang": "English",
         "matched": "Passage trouvé",
+        "query_too_long": "La question est trop longue ({n} caractères au plus).",
     },
     "en": {
         "site_name": "Savoir-faire",
@@ -115,6 +116,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "footer": "Toulouse Métropole Impact — Erasmus+ 2021-2027",
         "switch_lang": "Français",
         "matched": "Matching passage",
+        "query_too_long": "The question is too long (at most {n} characters).",
     },
 }
 

@@ -25,6 +25,7 @@ from kb import (
     KBError,
     KnowledgeBase,
     SearchResult,
+    Settings,
     TooLarge,
 )
 
@@ -150,6 +151,7 @@ def search_page(
 ) -> HTMLResponse:
     """The search page: works without JavaScript (a GET form)."""
     ctx = PageContext(request, kb)
+    settings: Settings = request.app.state.settings
     chosen = {"trip": trip, "theme": theme, "kind": kind, "language": language}
     filters = Filters(
         trip=tuple(trip), theme=tuple(theme), kind=tuple(kind), language=tuple(language),
@@ -159,12 +161,14 @@ def search_page(
     offset = (page - 1) * PAGE_SIZE
     cards: list[dict[str, Any]] = []
     documents: list[Document] = []
-    error = None
+    error: str | None = None
     low_confidence = False
     total = 0
     took_ms = None
     facets = None
-    if q:
+    if len(q) > settings.max_query_chars:
+        error = ctx.t("query_too_long", n=settings.max_query_chars)
+    elif q:
         try:
             response = kb.search(q, filters=filters, limit=PAGE_SIZE, offset=offset)
         except (InvalidInput, TooLarge) as exc:

@@ -30,7 +30,7 @@ ASSET_CACHE = "public, max-age=3600"
 EMBED_LIMIT = 5
 EMBED_CSP = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
-    "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
+    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
 )
 
 # Strings of the embed and demo pages that the site's catalogue (api/i18n.py) lacks.

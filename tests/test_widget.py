@@ -7,9 +7,9 @@ import html
 import re
 
 import pytest
+from api_support import make_app
 from fastapi.testclient import TestClient
 
-from api import create_app
 from api.templating import STATIC_DIR
 from api.widget import frame_ancestors
 from kb import Chunk, Document, Settings
@@ -20,7 +20,7 @@ PAYLOAD_TEXT = 'Le financement solidaire <img src=x onerror="alert(1)"> des SCIC
 
 
 def make_client(kb, **settings: object) -> TestClient:
-    return TestClient(create_app(kb, Settings(read_only=True, **settings)))
+    return TestClient(make_app(kb, **settings))
 
 
 @pytest.fixture

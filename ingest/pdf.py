@@ -33,13 +33,15 @@ def read_pdf(name: str, data: bytes, settings: Settings) -> ParsedDocument:
     if not any(page.strip() for page in pages):
         raise UnsupportedDocument("no text layer (scanned?)")
     info = result.get("info", {})
-    pages = _drop_running_lines(pages, info.get("title", ""))
+    outline = result.get("outline", [])
+    headings = {_DIGITS.sub("#", _SPACES.sub(" ", title).strip()) for _, title, _ in outline}
+    pages = _drop_running_lines(pages, info.get("title", ""), headings)
     notes = []
     if result["total_pages"] > len(pages):
         notes.append(
             f"only the first {len(pages)} of {result['total_pages']} pages read (max_pages)"
         )
-    blocks = _blocks(pages, result.get("outline", []))
+    blocks = _blocks(pages, outline)
     properties: dict[str, object] = {}
     if info.get("author"):
         properties["authors"] = [a.strip() for a in re.split(r"[,;]", info["author"]) if a.strip()]
@@ -72,12 +74,12 @@ def _run_worker(data: bytes, settings: Settings) -> dict:
     return json.loads(done.stdout)
 
 
-def _drop_running_lines(pages: list[str], title: str) -> list[str]:
+def _drop_running_lines(pages: list[str], title: str, headings: set[str]) -> list[str]:
     """Remove page headers and footers.
 
-    A running line is one of the first or last two lines of a page that comes back
-    (digits aside) on at least two pages and half of them, or that repeats the
-    document title on a page after the first.
+    A running line is one of the first or last two lines of a page of five lines or
+    more that comes back (digits aside) on at least two pages and half of them, or that
+    repeats the document title on a page after the first; bookmarked headings never are.
     """
     if len(pages) < 2:
         return pages
@@ -90,6 +92,8 @@ def _drop_running_lines(pages: list[str], title: str) -> list[str]:
 
     def is_running(line: str, number: int) -> bool:
         line = line.strip()
+        if _DIGITS.sub("#", _SPACES.sub(" ", line)) in headings:
+            return False
         if _DIGITS.sub("#", line) in running:
             return True
         return number > 0 and len(title) > 10 and title in _SPACES.sub(" ", line).lower()
@@ -97,7 +101,7 @@ def _drop_running_lines(pages: list[str], title: str) -> list[str]:
     cleaned = []
     for number, page in enumerate(pages):
         lines = [line for line in page.split("\n") if line.strip()]
-        edges = {0, 1, len(lines) - 2, len(lines) - 1}
+        edges = {0, 1, len(lines) - 2, len(lines) - 1} if len(lines) >= 5 else set()
         cleaned.append("\n".join(
             line for i, line in enumerate(lines) if not (i in edges and is_running(line, number))
         ))

@@ -204,7 +204,9 @@ def reindex(ctx: click.Context) -> None:
 
 @main.command(name="eval")
 @click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("qrels", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "qrels", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid")
 @click.option("--field", "field_name", default="text", show_default=True, help="Query text field.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -66,7 +66,9 @@ def load(queries_path: Path, qrels_path: Path | None, field_name: str = "text") 
                 continue
             try:
                 data = json.loads(line)
-                query = Query(str(data["_id"]), str(data[field_name]), filters_of(data.get("filters")))
+                query = Query(
+                    str(data["_id"]), str(data[field_name]), filters_of(data.get("filters"))
+                )
             except (ValueError, KeyError) as error:
                 raise InvalidInput(f"{queries_path}:{number}: not a query line ({error})") from None
             if "corpus-id" in data:

@@ -30,13 +30,17 @@ class VectorIndex(ABC):
 
     @abstractmethod
     def search(
-        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None,
+        self,
+        vector: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
         excluded: np.ndarray | None = None,
     ) -> list[tuple[int, float]]: ...
 
     @abstractmethod
     def save(self, path: Path, generation: int, model: str) -> None: ...
 
+    @abstractmethod
     def __len__(self) -> int: ...
 
 
@@ -86,7 +90,7 @@ class FaissIndex(VectorIndex):
         params = faiss.SearchParameters(sel=selector) if selector is not None else None
         query = np.ascontiguousarray(np.atleast_2d(vector), dtype=np.float32)
         scores, ids = self._index.search(query, min(k, len(self)), params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def save(self, path: Path, generation: int, model: str) -> None:
         """Write atomically: a temporary file, fsynced, then renamed over `path`."""

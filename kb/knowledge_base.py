@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from kb.embed import ENCODERS, Encoder, make_encoder
-from kb.evaluate import CUTOFF, Query, Scores, evaluate
 from kb.errors import InvalidInput, ModelMismatch, NotFound
+from kb.evaluate import CUTOFF, Query, Scores, evaluate
 from kb.index import FaissIndex
 from kb.search import Searcher, mean_vector
 from kb.settings import Settings
@@ -158,9 +158,7 @@ class KnowledgeBase:
                 raise InvalidInput(f"document {document.id!r} has no id or no text")
         with self._write_lock:
             self._check_model()
-            texts = [
-                passage_text(d.title, c.heading, c.text) for d in documents for c in d.chunks
-            ]
+            texts = [passage_text(d.title, c.heading, c.text) for d in documents for c in d.chunks]
             vectors = self._embed(texts, progress)
             index = self._current_index().copy()
             offset = 0
@@ -273,7 +271,9 @@ class KnowledgeBase:
             response.facets = self._label_facets(db, response.facets)
         return response
 
-    def _label_facets(self, db, counts: dict[str, list[tuple[str, int]]]) -> dict[str, list[FacetValue]]:
+    def _label_facets(
+        self, db, counts: dict[str, list[tuple[str, int]]]
+    ) -> dict[str, list[FacetValue]]:
         theme_labels = {t.id: t.label_fr for t, _ in self.store.themes(db)}
         trip_labels = dict(
             db.execute(

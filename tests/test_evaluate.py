@@ -15,16 +15,23 @@ def test_perfect_and_missed_rankings():
 
 def test_graded_relevance_and_names():
     # A result answers to its id or its file name; each relevant item counts once.
-    ndcg, recall, _ = score_ranking([{"d1", "a.md"}, {"d1", "a.md"}, {"b.md"}], {"a.md": 2, "b.md": 1})
+    ndcg, recall, _ = score_ranking(
+        [{"d1", "a.md"}, {"d1", "a.md"}, {"b.md"}], {"a.md": 2, "b.md": 1}
+    )
     assert recall == 1.0 and 0.9 < ndcg < 1.0
 
 
 def test_load_queries_qrels_filters_and_inline_ids(tmp_path):
     queries = tmp_path / "q.jsonl"
     queries.write_text(
-        json.dumps({"_id": "1", "text": "a", "text_en": "A", "filters": {"trip": "t", "lang": "fr"}})
-        + "\n" + json.dumps({"_id": "2", "text": "b", "text_en": "B", "corpus-id": "x"}) + "\n"
-        + json.dumps({"_id": "3", "text": "unjudged", "text_en": "U"}) + "\n"
+        json.dumps(
+            {"_id": "1", "text": "a", "text_en": "A", "filters": {"trip": "t", "lang": "fr"}}
+        )
+        + "\n"
+        + json.dumps({"_id": "2", "text": "b", "text_en": "B", "corpus-id": "x"})
+        + "\n"
+        + json.dumps({"_id": "3", "text": "unjudged", "text_en": "U"})
+        + "\n"
     )
     qrels = tmp_path / "qrels.tsv"
     qrels.write_text("query-id\tcorpus-id\tscore\n1\tdoc.md\t2\n1\tzero.md\t0\n")
@@ -44,8 +51,14 @@ def test_bad_query_file_is_reported(tmp_path):
 
 
 def test_knowledge_base_evaluate(kb):
-    kb.add([Document(id="p1", title="t", source="c.jsonl", chunks=[Chunk("la tour Eiffel à Paris")]),
-            Document(id="p2", title="t", source="c.jsonl", chunks=[Chunk("le Colisée à Rome")])])
+    kb.add(
+        [
+            Document(
+                id="p1", title="t", source="c.jsonl", chunks=[Chunk("la tour Eiffel à Paris")]
+            ),
+            Document(id="p2", title="t", source="c.jsonl", chunks=[Chunk("le Colisée à Rome")]),
+        ]
+    )
     from kb.evaluate import Query
 
     scores = kb.evaluate([Query("q", "Colisée Rome", relevant={"p2": 1})], mode="lexical")

@@ -13,8 +13,14 @@ def test_search_returns_ids_best_first_and_filters_inside_faiss():
     index.add(np.array([10, 20, 30]), unit([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0]]))
     assert [i for i, _ in index.search(unit([[1, 0, 0]])[0], 3)] == [10, 20, 30]
     # With a selector, the best *allowed* hits come back: k results, not fewer.
-    assert [i for i, _ in index.search(unit([[1, 0, 0]])[0], 2, allowed=np.array([20, 30]))] == [20, 30]
-    assert [i for i, _ in index.search(unit([[1, 0, 0]])[0], 3, excluded=np.array([10]))] == [20, 30]
+    assert [i for i, _ in index.search(unit([[1, 0, 0]])[0], 2, allowed=np.array([20, 30]))] == [
+        20,
+        30,
+    ]
+    assert [i for i, _ in index.search(unit([[1, 0, 0]])[0], 3, excluded=np.array([10]))] == [
+        20,
+        30,
+    ]
     assert index.search(unit([[1, 0, 0]])[0], 3, allowed=np.array([], dtype=np.int64)) == []
 
 

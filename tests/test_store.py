@@ -13,7 +13,9 @@ def store(tmp_path):
 
 
 def document(doc_id="a", **fields):
-    fields.setdefault("chunks", [Chunk("premier passage", ("Titre",), 1, 0), Chunk("second", (), 2, 1)])
+    fields.setdefault(
+        "chunks", [Chunk("premier passage", ("Titre",), 1, 0), Chunk("second", (), 2, 1)]
+    )
     return Document(id=doc_id, title=f"Doc {doc_id}", **fields)
 
 
@@ -23,8 +25,13 @@ def vectors(n, dim=4):
 
 def test_document_round_trip_keeps_metadata_chunks_and_vectors(store):
     original = document(
-        trip="2022-copenhague", themes=["funding", "inclusion"], authors=["Ana"],
-        date="2022-05-16", sha256="abc", original=b"bytes", media_type="text/markdown",
+        trip="2022-copenhague",
+        themes=["funding", "inclusion"],
+        authors=["Ana"],
+        date="2022-05-16",
+        sha256="abc",
+        original=b"bytes",
+        media_type="text/markdown",
     )
     with store.transaction() as db:
         ids = store.put_document(db, original, vectors(2))
@@ -64,8 +71,12 @@ def test_failed_transaction_rolls_back_everything(store):
 
 def test_fts_folds_accents_and_filters_apply_in_sql(store):
     with store.transaction() as db:
-        store.put_document(db, document("a", chunks=[Chunk("Économie circulaire")], trip="t1"), vectors(1))
-        store.put_document(db, document("b", chunks=[Chunk("economie sociale")], trip="t2"), vectors(1))
+        store.put_document(
+            db, document("a", chunks=[Chunk("Économie circulaire")], trip="t1"), vectors(1)
+        )
+        store.put_document(
+            db, document("b", chunks=[Chunk("economie sociale")], trip="t2"), vectors(1)
+        )
     with store.snapshot() as db:
         assert len(store.lexical(db, '"economie"', None, 10)) == 2
         only_t2 = store.lexical(db, '"économie"', Filters(trip=("t2",)), 10)
@@ -75,10 +86,21 @@ def test_fts_folds_accents_and_filters_apply_in_sql(store):
 
 def test_facet_counts_over_some_documents(store):
     with store.transaction() as db:
-        for i, (trip, theme) in enumerate([("t1", "funding"), ("t1", "inclusion"), ("t2", "funding")]):
+        for i, (trip, theme) in enumerate(
+            [("t1", "funding"), ("t1", "inclusion"), ("t2", "funding")]
+        ):
             store.put_document(
-                db, document(f"d{i}", chunks=[Chunk("x")], trip=trip, themes=[theme],
-                             date=f"202{i}-01-01", kind="practice-sheet"), vectors(1))
+                db,
+                document(
+                    f"d{i}",
+                    chunks=[Chunk("x")],
+                    trip=trip,
+                    themes=[theme],
+                    date=f"202{i}-01-01",
+                    kind="practice-sheet",
+                ),
+                vectors(1),
+            )
     with store.snapshot() as db:
         every = store.facet_counts(db, None, None)
         some = store.facet_counts(db, ["d0", "d2"], None)

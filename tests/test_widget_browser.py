@@ -183,6 +183,13 @@ def test_widget_on_a_hostile_strict_csp_page_searches_and_navigates(sites, watch
     listbox_id = widget.locator("[role=listbox]").get_attribute("id")
     expect(field).to_have_attribute("aria-controls", listbox_id)
 
+    answer = page.request.get(
+        f"{sites.api}/api/search", params={"q": "financement participatif", "limit": 5}
+    ).json()
+    assert options.count() == len(answer["results"])
+    note = widget.locator(".note")
+    expect(note).to_be_visible() if answer["low_confidence"] else expect(note).to_be_hidden()
+
     mark = options.first.locator("mark").first
     expect(mark).to_be_visible()
     expect(mark).to_have_text(re.compile("financement", re.I))
@@ -236,6 +243,23 @@ def test_document_data_renders_as_text_in_the_widget(sites, watched_page):
         "e => e.shadowRoot.querySelectorAll('img, script, [onerror]').length"
     )
     assert injected == 0
+    watch.assert_clean()
+
+
+def test_a_newer_query_aborts_the_one_in_flight(sites, watched_page):
+    page, watch = watched_page
+    held = []  # the first search is held here, unanswered, until the widget drops it
+    page.route(re.compile(r".*/api/search\?q=plaidoyer.*"), lambda route: held.append(route))
+    page.goto(sites.embed("/"))
+    widget = page.locator("savoir-faire-search")
+    field = widget.locator("input")
+    field.fill("plaidoyer")
+    expect(widget.locator("[role=status]")).to_have_text("Recherche…")
+    assert len(held) == 1
+    with page.expect_event("requestfailed") as failed:
+        field.fill("financement participatif")
+    assert "q=plaidoyer" in failed.value.url
+    expect(widget.locator("[role=option]").first).to_contain_text("Atelier financement")
     watch.assert_clean()
 
 

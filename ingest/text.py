@@ -20,8 +20,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 def decode(data: bytes) -> str:
     """Bytes → str: strict UTF-8 (a BOM is dropped) first, else the detected encoding.
 
-    Single-byte Western files are decoded as Windows-1252 rather than latin-1 so that
-    curly quotes and œ survive (latin-1 maps those bytes to control characters).
+    When detection does not point to a non-Latin script, the text is read as
+    Windows-1252: partners write Western European languages, and short texts fool the
+    detector into other single-byte code pages (cp1252 also keeps ’ and œ, which
+    latin-1 turns into control characters).
     """
     try:
         text = data.decode("utf-8-sig")
@@ -31,17 +33,21 @@ def decode(data: bytes) -> str:
     return _CONTROL.sub("", text)
 
 
+_NON_LATIN = ("utf_16", "utf_32", "cp1251", "cp1253", "cp1255", "cp1256", "koi8", "mac_cyrillic",
+              "iso8859_5", "iso8859_6", "iso8859_7", "iso8859_8", "shift_jis", "cp932", "euc",
+              "gb", "big5", "hz", "iso2022", "cp949", "cp950", "johab", "tis_620", "cp874")
+
+
 def _decode_guess(data: bytes) -> str:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16")
     best = from_bytes(data[:200_000]).best()
-    encoding = best.encoding if best is not None else "cp1252"
-    if encoding in ("latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252", "ascii"):
-        encoding = "cp1252"
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return data.decode("cp1252", errors="replace")
+    if best is not None and best.encoding.startswith(_NON_LATIN):
+        try:
+            return data.decode(best.encoding)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return data.decode("cp1252", errors="replace")
 
 
 def paragraphs(text: str) -> list[str]:

@@ -171,12 +171,15 @@ def detect_language(text: str) -> str | None:
 
 
 _KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("practice-sheet", re.compile(r"\bfiches?[ -]pratiques?\b|\bpractice[ -]sheets?\b|\bfiche\b")),
+    ("practice-sheet", re.compile(
+        r"\bfiches?[ -]pratiques?\b|\bpractice[ -]sheets?\b|\bfiche\b|\bfichas?\b")),
     ("job-shadowing-diary", re.compile(
         r"\bjournal\b|\bdiary\b|\bjob[ -]?shadowing\b|\bcarnet de bord\b")),
-    ("workshop-notes", re.compile(r"\bateliers?\b|\bworkshops?\b|\bnotes?\b")),
+    ("workshop-notes", re.compile(
+        r"\bateliers?\b|\bworkshops?\b|\bnotes?\b|\btaller(es)?\b|\bnotas\b|\bappunti\b")),
     ("trip-report", re.compile(
-        r"\brapports?\b|\bcomptes?[ -]rendus?\b|\breports?\b|\bbilan\b|\bretours?\b")),
+        r"\brapports?\b|\bcomptes?[ -]rendus?\b|\breports?\b|\bbilan\b|\bretours?\b"
+        r"|\binformes?\b|\brelazione\b")),
 )
 
 

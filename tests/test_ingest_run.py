@@ -236,3 +236,20 @@ def test_upload_rejects_each_bad_file_and_keeps_the_good(kb):
         ("rejected", "not a PDF: looks like an HTML page"),
         ("added", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("title", "headings", "hints", "kind"),
+    [
+        ("Fiche pratique – le réemploi", [], [], "practice-sheet"),
+        ("Le réemploi", ["Contexte", "Conditions de transfert"], [], "practice-sheet"),
+        ("Notas del taller", [], [], "workshop-notes"),
+        ("Rapport du voyage à Bologne", [], [], "trip-report"),
+        ("Semaine à Vienne", [], ["jobshadowing"], "job-shadowing-diary"),
+        ("Sport", [], [], "other"),
+    ],
+)
+def test_kind_heuristic(title, headings, hints, kind):
+    from ingest.metadata import detect_kind
+
+    assert detect_kind(title, headings, hints) == kind

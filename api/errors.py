@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from kb import (
     InvalidInput,
@@ -96,12 +97,26 @@ def install_error_handler(app: FastAPI, render_page_error) -> None:
 
     async def handle(request: Request, exc: Exception) -> Response:
         status, code, message, headers = classify(exc)
+        if status == 405:
+            headers = {"Allow": ", ".join(allowed_methods(request))}
         if not request.url.path.startswith("/api") and _wants_html(request):
-            return render_page_error(request, status, message)
+            page = render_page_error(request, status, message)
+            page.headers.update(headers or {})
+            return page
         return json_error(status, code, message, headers)
 
     for cls in (KBError, APIError, RequestValidationError, HTTPException):
         app.add_exception_handler(cls, handle)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route offers for this path (Starlette names only the first)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def _wants_html(request: Request) -> bool:

@@ -39,6 +39,16 @@ FACETS = (  # (facet key in responses, query parameter of the page, title key)
 )
 
 router = APIRouter(tags=["pages"])
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: _html("No such document"),
+    422: _html("Invalid parameters"),
+}
 Values = Annotated[
     list[Annotated[str, Query(max_length=MAX_VALUE_CHARS)]],
     Query(default_factory=list, max_length=MAX_VALUES),
@@ -137,7 +147,7 @@ def facet_groups(
     return groups
 
 
-@router.get("/", response_class=HTMLResponse, summary="Search page")
+@router.get("/", response_class=HTMLResponse, summary="Search page", responses=PAGE_ERRORS)
 def search_page(
     request: Request,
     kb: Annotated[KnowledgeBase, Depends(get_kb)],
@@ -149,7 +159,11 @@ def search_page(
     year: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
-    """The search page: works without JavaScript (a GET form)."""
+    """The search page: works without JavaScript (a GET form).
+
+    A question that cannot be used (too long, say) is explained on the page itself, with
+    the form kept, rather than answered by an error page.
+    """
     ctx = PageContext(request, kb)
     settings: Settings = request.app.state.settings
     chosen = {"trip": trip, "theme": theme, "kind": kind, "language": language}
@@ -185,7 +199,6 @@ def search_page(
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return ctx.render(
         "search.html",
-        status_code=400 if error else 200,
         q=q,
         error=error,
         cards=cards,
@@ -230,7 +243,12 @@ def outline(ctx: PageContext, doc: Document, q: str) -> list[dict[str, Any]]:
     return items
 
 
-@router.get("/documents/{doc_id}", response_class=HTMLResponse, summary="Document page")
+@router.get(
+    "/documents/{doc_id}",
+    response_class=HTMLResponse,
+    summary="Document page",
+    responses=PAGE_ERRORS,
+)
 def document_page(
     request: Request,
     kb: Annotated[KnowledgeBase, Depends(get_kb)],

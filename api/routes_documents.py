@@ -2,7 +2,7 @@
 # No `from __future__ import annotations`: the route annotations read `settings` bounds.
 
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 
@@ -22,6 +22,8 @@ from ingest import ingest_upload
 from kb import KINDS, Filters, KnowledgeBase, Settings
 
 DocId = Annotated[str, Path(min_length=1, max_length=300, description="Document id.")]
+# Multipart has no null: an empty field means "not given".
+KindField = Literal[("", *KINDS)]  # type: ignore[valid-type]
 NOT_FOUND = {404: {"model": ErrorOut, "description": "No such document"}}
 INVALID = {422: {"model": ErrorOut, "description": "Invalid parameters"}}
 WRITE_ERRORS = {
@@ -93,30 +95,28 @@ def build_router(settings: Settings) -> APIRouter:
         dependencies=[Depends(require_writer)],
     )
     def upload(
-        files: Annotated[list[UploadFile], File(description="One or more files.")],
+        files: Annotated[list[UploadFile], File(min_length=1, description="One or more files.")],
         kb: Annotated[KnowledgeBase, Depends(get_kb)],
         themes: Annotated[
             list[str],
             Form(default_factory=list, description="Theme ids, repeated or comma-separated."),
         ],
-        title: Annotated[str | None, Form(max_length=500)] = None,
-        trip: Annotated[str | None, Form(max_length=200)] = None,
-        kind: Annotated[str | None, Form(max_length=50)] = None,
-        lang: Annotated[str | None, Form(max_length=20)] = None,
+        title: Annotated[str, Form(max_length=500)] = "",
+        trip: Annotated[str, Form(max_length=200)] = "",
+        kind: Annotated[KindField, Form(description="Document kind; empty: detected.")] = "",
+        lang: Annotated[str, Form(max_length=20)] = "",
     ) -> UploadOut:
         """Ingest uploaded files (needs an API key); returns the outcome per file."""
         if len(files) > settings.max_upload_files:
             raise APIError(
                 413, "too_large", f"At most {settings.max_upload_files} files per upload."
             )
-        if kind and kind not in KINDS:
-            raise APIError(400, "invalid_input", f"Unknown kind {kind!r}: one of {KINDS}.")
         payload = [(f.filename or "upload", f.file.read()) for f in files]
         metadata = {
-            "title": title,
-            "trip": trip,
+            "title": title.strip(),
+            "trip": trip.strip(),
             "kind": kind,
-            "language": lang,
+            "language": lang.strip(),
             "themes": [t.strip() for value in themes for t in value.split(",") if t.strip()],
         }
         metadata = {k: v for k, v in metadata.items() if v}

@@ -23,7 +23,15 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/search", response_model=SearchOut, responses=ERRORS)
     def search(
-        q: Annotated[str, Query(min_length=1, max_length=settings.max_query_chars)],
+        q: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=settings.max_query_chars,
+                pattern=r"\S",
+                description="The question, in any words; not only spaces.",
+            ),
+        ],
         filters: Annotated[Filters, Depends(api_filters)],
         kb: Annotated[KnowledgeBase, Depends(get_kb)],
         limit: Annotated[int, Query(ge=1, le=settings.max_limit)] = 10,

@@ -7,7 +7,7 @@ from api_support import API_KEY, auth, fill, make_app
 from fastapi.testclient import TestClient
 
 from api import InsecureConfiguration, create_app
-from kb import Settings
+from kb import InvalidInput, ModelMismatch, NotFound, Settings, TooLarge
 
 SCIC = "2022-copenhague--atelier-financement-scic.md"
 REPORT = "2022-copenhague--rapport-voyage.pdf"
@@ -88,11 +88,32 @@ def test_search_limit_and_offset_page_through_results(client):
         ({"q": "financement", "limit": 0}, 422, "validation_error"),
         ({"q": "financement", "limit": 51}, 422, "validation_error"),
         ({"q": "financement", "year_from": "deux mille"}, 422, "validation_error"),
-        ({"q": "   "}, 400, "invalid_input"),
+        ({"q": "   "}, 422, "validation_error"),
     ],
 )
 def test_search_rejects_bad_parameters_with_the_error_shape(client, params, status, code):
     assert_error(client.get("/api/search", params=params), status, code)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (InvalidInput("bad filter"), 400, "invalid_input"),
+        (TooLarge("too big"), 413, "too_large"),
+        (ModelMismatch("run kb reindex"), 503, "model_mismatch"),
+        (NotFound("gone"), 404, "not_found"),
+    ],
+)
+def test_domain_errors_become_status_codes_in_one_shape(
+    client, kb, monkeypatch, error, status, code
+):
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(kb, "search", fail)
+    response = client.get("/api/search", params={"q": "financement"})
+    assert_error(response, status, code)
+    assert response.json()["error"]["message"] == str(error)
 
 
 def test_query_and_limit_bounds_come_from_settings(kb):

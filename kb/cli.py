@@ -24,7 +24,7 @@ from kb.settings import Settings
 from kb.types import Filters, jsonable
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> None:

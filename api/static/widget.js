@@ -10,7 +10,7 @@
  * not leak out, and a host CSP without 'unsafe-inline' styles still works. Data from the
  * API is only ever written with textContent / text nodes, never parsed as HTML.
  *
- * Attributes: api (base URL; default: where this script was loaded from), lang (fr|en),
+ * Attributes: api (base URL; default: the origin this script was loaded from), lang (fr|en),
  * limit, trip, theme (preset filters, comma-separated), placeholder, q (initial query),
  * target (_self|_blank|_top|_parent for result links).
  * Theming: --sf-accent, --sf-font, --sf-font-size, --sf-radius, --sf-bg, --sf-text,
@@ -24,9 +24,7 @@
 
   // document.currentScript is only set while this file first runs: capture it now.
   var script = document.currentScript;
-  var DEFAULT_API = script && script.src
-    ? new URL(".", script.src).href.replace(/\/$/, "")
-    : window.location.origin;
+  var DEFAULT_API = script && script.src ? new URL(script.src).origin : window.location.origin;
   var DEBOUNCE_MS = 250;
   var MIN_CHARS = 2;
   var DEFAULT_LIMIT = 5;

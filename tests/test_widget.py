@@ -83,7 +83,7 @@ def test_embed_has_its_own_csp_with_frame_ancestors_from_settings(client):
     assert "x-frame-options" not in response.headers
 
 
-def test_frame_ancestors_drops_entries_that_would_rewrite_the_policy(kb):
+def test_frame_ancestors_drops_entries_that_would_rewrite_the_policy():
     settings = Settings(
         read_only=True,
         frame_ancestors=["https://ok.example", "https://x.example; script-src *", "a b"],

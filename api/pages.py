@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import MAX_VALUE_CHARS, MAX_VALUES, YEAR_MAX, YEAR_MIN, get_kb
+from api.deps import MAX_VALUE_CHARS, MAX_VALUES, get_kb
 from api.highlight import segments, term_ranges
 from api.i18n import Translator, pick_language
 from api.templating import templates
@@ -156,7 +156,7 @@ def search_page(
     kind: Values,
     language: Values,
     q: Annotated[str, Query(max_length=2000)] = "",
-    year: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
+    year: Annotated[str, Query(pattern=r"^(\d{4})?$", description="A year; empty: all.")] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     """The search page: works without JavaScript (a GET form).
@@ -166,10 +166,11 @@ def search_page(
     """
     ctx = PageContext(request, kb)
     settings: Settings = request.app.state.settings
+    year_value = int(year) if year else None
     chosen = {"trip": trip, "theme": theme, "kind": kind, "language": language}
     filters = Filters(
         trip=tuple(trip), theme=tuple(theme), kind=tuple(kind), language=tuple(language),
-        year_from=year, year_to=year,
+        year_from=year_value, year_to=year_value,
     )
     q = q.strip()
     offset = (page - 1) * PAGE_SIZE
@@ -208,7 +209,7 @@ def search_page(
         low_confidence=low_confidence,
         groups=facet_groups(ctx, facets, chosen),
         years=[(v.value, v.count) for v in facets.get("year", [])],
-        year=str(year) if year else "",
+        year=year,
         page=page,
         pages=pages,
         prev_url=ctx.url("/", [*params, ("page", page - 1)]) if page > 1 else None,

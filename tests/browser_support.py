@@ -6,8 +6,8 @@
   that work in a sandbox-less container; never `playwright install`.
 - `BrowserWatch`: records dialogs (alert, confirm…) and console errors of a page.
 - Fixtures `browser` (one Chromium per test session) and `watched_page` (a fresh page
-  plus its `BrowserWatch`). Import them into a test module to use them:
-  `from browser_support import browser, watched_page  # noqa: F401`.
+  in a French-speaking context, plus its `BrowserWatch`). A test module gets them by
+  name: `browser = browser_support.browser`.
 
 Tests that need the browser are skipped when Chromium or Playwright is missing.
 """
@@ -122,7 +122,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def watched_page(browser: Any) -> Iterator[tuple[Any, BrowserWatch]]:
     """A fresh page in its own context, with dialogs and console errors recorded."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="fr-FR")
     page = context.new_page()
     watch = BrowserWatch()
     watch.attach(page)

@@ -186,3 +186,11 @@ def test_highlight_segments_split_plain_text_at_ranges():
     assert [text[s:e] for s, e in term_ranges(text, "economie financer")] == ["Économie"]
     assert [text[s:e] for s, e in term_ranges(text, "financement")] == ["financement"]
     assert term_ranges(text, "et les de") == []
+
+
+def test_the_year_filter_accepts_all_years_or_one(client):
+    every = client.get("/", params={"q": "financement", "year": ""})
+    assert every.status_code == 200
+    one = client.get("/", params={"q": "financement", "year": "2026"}).text
+    assert '<option value="2026" selected>' in one
+    assert "Food hub cooperative" in one and "Atelier financement des SCIC" not in one

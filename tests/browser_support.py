@@ -104,19 +104,49 @@ class BrowserWatch:
         assert self.page_errors == [], self.page_errors
 
 
+class _SharedChromium:
+    """One Playwright driver and one Chromium per process.
+
+    Playwright's sync API cannot run two drivers in one thread, and each test module that
+    uses the `browser` fixture by name gets its own session-scoped instance of it; so the
+    instances share this one, and the last to finish closes it.
+    """
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.playwright: Any = None
+        self.browser: Any = None
+
+    def acquire(self) -> Any:
+        if self.browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            self.browser = launch_chromium(self.playwright)
+        self.users += 1
+        return self.browser
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0 and self.browser is not None:
+            self.browser.close()
+            self.playwright.stop()
+            self.browser = self.playwright = None
+
+
+_shared = _SharedChromium()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole test session."""
     if not chromium_available():
         pytest.skip("Chromium or Playwright not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    chromium = _shared.acquire()
+    try:
+        yield chromium
+    finally:
+        _shared.release()
 
 
 @pytest.fixture

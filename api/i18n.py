@@ -150,9 +150,18 @@ def pick_language(request: Request) -> str:
     asked = request.query_params.get("lang", "").lower()
     if asked in LANGUAGES:
         return asked
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
+    preferences = []
+    for order, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        preferences.append((-weight, order, tag.strip().lower()[:2]))
+    for weight, _, tag in sorted(preferences):
+        if tag in LANGUAGES and weight < 0:
             return tag
     return DEFAULT
 

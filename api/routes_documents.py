@@ -42,7 +42,7 @@ def build_router(settings: Settings) -> APIRouter:
     def list_documents(
         filters: Annotated[Filters, Depends(api_filters)],
         kb: Annotated[KnowledgeBase, Depends(get_kb)],
-        limit: Annotated[int, Query(ge=1, le=settings.max_limit)] = 20,
+        limit: Annotated[int, Query(ge=1, le=settings.max_limit)] = min(20, settings.max_limit),
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> DocumentListOut:
         """Documents (metadata only), newest first."""
@@ -82,7 +82,7 @@ def build_router(settings: Settings) -> APIRouter:
     def similar(
         doc_id: DocId,
         kb: Annotated[KnowledgeBase, Depends(get_kb)],
-        limit: Annotated[int, Query(ge=1, le=settings.max_limit)] = 5,
+        limit: Annotated[int, Query(ge=1, le=settings.max_limit)] = min(5, settings.max_limit),
     ) -> SimilarOut:
         """Documents whose passages are closest to this one's."""
         results = kb.similar(doc_id, limit=limit)

@@ -34,7 +34,7 @@ def build_router(settings: Settings) -> APIRouter:
         ],
         filters: Annotated[Filters, Depends(api_filters)],
         kb: Annotated[KnowledgeBase, Depends(get_kb)],
-        limit: Annotated[int, Query(ge=1, le=settings.max_limit)] = 10,
+        limit: Annotated[int, Query(ge=1, le=settings.max_limit)] = min(10, settings.max_limit),
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> SearchOut:
         """Search passages by meaning and words; results grouped by document."""

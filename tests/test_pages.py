@@ -157,6 +157,8 @@ def test_english_by_parameter_or_accept_language(client):
     assert '<html lang="en">' in by_header
     french = client.get("/", headers={"Accept-Language": "de-DE,fr;q=0.8"}).text
     assert '<html lang="fr">' in french and "Votre question" in french
+    weighted = client.get("/", headers={"Accept-Language": "fr;q=0.2, en;q=0.9"}).text
+    assert '<html lang="en">' in weighted
     doc = client.get(f"/documents/{REPORT}", params={"lang": "en"}).text
     assert "(detected)" in doc and "Trip report" in doc
 

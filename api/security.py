@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import APIError, error_body
-from kb import Settings
+from kb import KBError, Settings
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -27,8 +27,11 @@ READ_PATHS = ("/api/search", "/api/documents", "/api/facets")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-class InsecureConfiguration(RuntimeError):
-    """Writes are enabled but no API key is configured."""
+class InsecureConfiguration(KBError):
+    """Writes are enabled but no API key is configured.
+
+    A `KBError`, so that `kb serve` prints its one-line message and exits 1.
+    """
 
 
 def _digest(key: str) -> bytes:

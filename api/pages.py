@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
@@ -91,7 +91,7 @@ class PageContext:
         return value.label or value.value
 
     def document_url(self, doc_id: str, position: int | None = None, q: str = "") -> str:
-        url = self.url(f"/documents/{doc_id}", [("q", q)])
+        url = self.url(f"/documents/{quote(doc_id, safe='')}", [("q", q)])
         return url + (f"#passage-{position}" if position is not None else "")
 
     def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -109,7 +109,7 @@ def card(ctx: PageContext, result: SearchResult, q: str) -> dict[str, Any]:
     doc, passage = result.document, result.passage
     return {
         "url": ctx.document_url(doc.id, passage.position, q),
-        "similar_url": ctx.url(f"/documents/{doc.id}") + "#similar",
+        "similar_url": ctx.document_url(doc.id) + "#similar",
         "doc": doc,
         "trip": doc.trip_name or doc.trip or "",
         "heading": passage.heading,
@@ -223,7 +223,7 @@ def outline(ctx: PageContext, doc: Document, q: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     previous: tuple[str, ...] = ()
     pdf = doc.media_type == "application/pdf"
-    file_url = f"/api/documents/{doc.id}/file"
+    file_url = f"/api/documents/{quote(doc.id, safe='')}/file"
     for chunk in doc.chunks:
         path = tuple(chunk.heading_path)
         if path != previous:
@@ -269,7 +269,7 @@ def document_page(
         doc=doc,
         q=q,
         items=outline(ctx, doc, q),
-        file_url=f"/api/documents/{doc.id}/file" if doc.sha256 else None,
+        file_url=f"/api/documents/{quote(doc.id, safe='')}/file" if doc.sha256 else None,
         similar=[
             {
                 "url": ctx.document_url(r.document.id, r.passage.position),

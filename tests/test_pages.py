@@ -196,3 +196,13 @@ def test_the_year_filter_accepts_all_years_or_one(client):
     one = client.get("/", params={"q": "financement", "year": "2026"}).text
     assert '<option value="2026" selected>' in one
     assert "Food hub cooperative" in one and "Atelier financement des SCIC" not in one
+
+
+def test_links_to_documents_quote_their_ids(client, kb):
+    from kb import Chunk, Document
+
+    kb.add([Document(id="note #1?.md", title="Note étrange", chunks=[Chunk("Monnaie locale.")])])
+    html = client.get("/", params={"q": "monnaie locale"}).text
+    assert 'href="/documents/note%20%231%3F.md?q=monnaie+locale#passage-0"' in html
+    page = client.get("/documents/note%20%231%3F.md")
+    assert page.status_code == 200 and "Note étrange" in page.text

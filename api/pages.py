@@ -102,7 +102,11 @@ class PageContext:
             kind_label=self.t.kind,
             theme_label=self.theme_label,
         )
-        return templates.TemplateResponse(self.request, name, context, status_code=status_code)
+        response = templates.TemplateResponse(
+            self.request, name, context, status_code=status_code
+        )
+        response.headers["Vary"] = "Accept-Language"  # the language may come from it
+        return response
 
 
 def card(ctx: PageContext, result: SearchResult, q: str) -> dict[str, Any]:

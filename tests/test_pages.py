@@ -153,8 +153,9 @@ def test_unknown_document_page_is_an_html_404(client):
 def test_english_by_parameter_or_accept_language(client):
     by_param = client.get("/", params={"lang": "en"}).text
     assert '<html lang="en">' in by_param and "Your question" in by_param
-    by_header = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).text
-    assert '<html lang="en">' in by_header
+    by_header = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in by_header.text
+    assert by_header.headers["vary"] == "Accept-Language"
     french = client.get("/", headers={"Accept-Language": "de-DE,fr;q=0.8"}).text
     assert '<html lang="fr">' in french and "Votre question" in french
     weighted = client.get("/", headers={"Accept-Language": "fr;q=0.2, en;q=0.9"}).text

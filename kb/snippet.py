@@ -19,8 +19,12 @@ def _matches(word: str, query_terms: set[str]) -> bool:
     if len(word) < STEM_PREFIX:
         return False
     return any(
-        len(t) >= STEM_PREFIX and word[:STEM_PREFIX] == t[:STEM_PREFIX] and
-        (word.startswith(t[: max(STEM_PREFIX, len(t) - 3)]) or t.startswith(word[: len(word) - 3]))
+        len(t) >= STEM_PREFIX
+        and word[:STEM_PREFIX] == t[:STEM_PREFIX]
+        and (
+            word.startswith(t[: max(STEM_PREFIX, len(t) - 3)])
+            or t.startswith(word[: len(word) - 3])
+        )
         for t in query_terms
     )
 
@@ -43,9 +47,7 @@ def _clip(text: str, start: int, end: int) -> tuple[str, int]:
     return text[start:cut].rstrip() + " …", start
 
 
-def make_snippet(
-    text: str, query: str, sentence_scores: list[float] | None = None
-) -> Snippet:
+def make_snippet(text: str, query: str, sentence_scores: list[float] | None = None) -> Snippet:
     """The best sentence (and its neighbour while it fits) of a passage, highlighted.
 
     Sentences are ranked by the query words they hold, then by `sentence_scores`

@@ -101,11 +101,12 @@ def load_model(precision: str = "auto") -> SentenceTransformer:
     """The converted model as a CPU ``SentenceTransformer``.
 
     ``precision`` is ``"float32"``, ``"bfloat16"`` or ``"auto"``. With bfloat16 the
-    weights stay float32 and the encoder runs under ``torch.autocast``: matrix products
-    in bfloat16, layer norms, softmax, pooling and normalisation in float32 (about 2.5x
-    faster where the CPU multiplies bfloat16 natively, cosine > 0.9999 to float32; a
-    model cast wholly to bfloat16 drifts further). ``"auto"`` picks bfloat16 on CPUs
-    with AVX512-BF16 or AMX and float32 elsewhere, where bfloat16 would be emulated.
+    linear layers hold bfloat16 weights and the encoder runs under ``torch.autocast``:
+    matrix products in bfloat16; embeddings, layer norms, softmax, pooling and
+    normalisation in float32. Where the CPU multiplies bfloat16 natively that is about
+    2x faster than float32 with cosine > 0.9999 to it (a model cast wholly to bfloat16
+    drifts further). ``"auto"`` picks bfloat16 on CPUs with AVX512-BF16 or AMX and
+    float32 elsewhere, where bfloat16 would be emulated.
     """
     import torch
     from sentence_transformers import SentenceTransformer
@@ -117,6 +118,11 @@ def load_model(precision: str = "auto") -> SentenceTransformer:
     model = SentenceTransformer(str(ensure_converted()), device="cpu")
     if precision == "bfloat16":
         encoder = model[0].auto_model
+        # Cast the linear layers once: autocast would otherwise recast every weight on
+        # every call (the same numbers, but a fixed cost per short query).
+        for module in encoder.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.to(torch.bfloat16)
         forward = encoder.forward
 
         def autocast_forward(*args, **kwargs):

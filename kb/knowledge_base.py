@@ -274,9 +274,7 @@ class KnowledgeBase:
             raise InvalidInput("offset must not be negative")
         self._check_model()
         index = self._current_index()
-        searcher = Searcher(
-            self.store, self.encoder, self.settings.rrf_k, self.settings.low_confidence
-        )
+        searcher = Searcher(self.store, self.encoder, self.settings)
         with self.store.snapshot() as db:
             response = searcher.search(db, index, query, filters, limit, offset, mode, snippets)
             response.facets = self._label_facets(db, response.facets)
@@ -344,7 +342,7 @@ class KnowledgeBase:
             if not len(own_ids):
                 return []
             hits = index.search(mean_vector(vectors), 20 * limit, excluded=own_ids)
-            searcher = Searcher(self.store, self.encoder, self.settings.rrf_k, 0.0)
+            searcher = Searcher(self.store, self.encoder, self.settings)
             results = searcher.group(db, dict(hits))[:limit]
             documents = self.store.documents_by_id(db, [r.document.id for r in results])
         for result in results:

@@ -20,6 +20,7 @@ from kb.embed import Encoder
 from kb.errors import InvalidInput
 from kb.index import FaissIndex
 from kb.snippet import highlight_ranges, make_snippet
+from kb.settings import Settings
 from kb.store import Store
 from kb.text import sentences
 from kb.types import Document, Filters, Passage, SearchResponse, SearchResult, Snippet
@@ -27,7 +28,7 @@ from kb.types import Document, Filters, Passage, SearchResponse, SearchResult, S
 MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 100
 OTHER_PASSAGES = 3
-LEXICAL_COVERAGE_POWER = 1.0
+LEXICAL_COVERAGE_POWER = 2.0
 SEMANTIC_SNIPPET_SENTENCES = 24
 """Most sentences embedded per search to pick the snippets of purely semantic hits."""
 
@@ -41,6 +42,29 @@ def rrf(
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def combine(
+    dense: Sequence[tuple[int, float]],
+    lexical: Sequence[tuple[int, float]],
+    dense_share: float,
+    lexical_weight: float = 1.0,
+) -> dict[int, float]:
+    """Normalised-score fusion: dense similarities min-max scaled over the candidates,
+    BM25 scores divided by the best one, mixed `dense_share` : `1 - dense_share`
+    (the lexical part scaled by `lexical_weight`). Both lists best first."""
+    fused: dict[int, float] = {}
+    if dense:
+        top, low = dense[0][1], dense[-1][1]
+        spread = (top - low) or 1.0
+        for item, score in dense:
+            fused[item] = dense_share * (score - low) / spread
+    if lexical:
+        top = lexical[0][1] or 1.0
+        share = (1.0 - dense_share) * lexical_weight
+        for item, score in lexical:
+            fused[item] = fused.get(item, 0.0) + share * score / top
     return fused
 
 
@@ -67,11 +91,13 @@ def passage_of(row: sqlite3.Row, score: float) -> Passage:
 class Searcher:
     """Runs one query against a store snapshot and a vector index snapshot."""
 
-    def __init__(self, store: Store, encoder: Encoder, rrf_k: int, low_confidence: float) -> None:
+    def __init__(self, store: Store, encoder: Encoder, settings: Settings) -> None:
         self.store = store
         self.encoder = encoder
-        self.rrf_k = rrf_k
-        self.low_confidence = low_confidence
+        self.fusion = settings.fusion
+        self.rrf_k = settings.rrf_k
+        self.dense_share = settings.dense_share
+        self.low_confidence = settings.low_confidence
 
     def rank(
         self,
@@ -99,9 +125,11 @@ class Searcher:
         lexical = self.store.lexical(db, match, filters, depth) if match else []
         if mode == "lexical":
             return Ranked({i: s for i, s in lexical}, None)
-        rankings.append([i for i, _ in lexical])
-        weights = [1.0, self.lexical_weight(db, query)]
-        return Ranked(rrf(rankings, self.rrf_k, weights), best_similarity, vector)
+        weight = self.lexical_weight(db, query)
+        if self.fusion == "rrf":
+            rankings.append([i for i, _ in lexical])
+            return Ranked(rrf(rankings, self.rrf_k, [1.0, weight]), best_similarity, vector)
+        return Ranked(combine(hits, lexical, self.dense_share, weight), best_similarity, vector)
 
     def lexical_weight(self, db: sqlite3.Connection, query: str) -> float:
         """Weight of the lexical leg: the share of the query's words that the index

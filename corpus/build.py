@@ -101,7 +101,7 @@ def doc_datetime(meta: dict) -> dt.datetime:
     d = meta.get("date")
     if isinstance(d, str):
         d = dt.date.fromisoformat(d)
-    return dt.datetime(d.year, d.month, d.day, 9, 0, 0, tzinfo=dt.timezone.utc)
+    return dt.datetime(d.year, d.month, d.day, 9, 0, 0, tzinfo=dt.UTC)
 
 
 def authors_str(meta: dict) -> str:
@@ -313,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="verify the built files")
     args = ap.parse_args(argv)
     if not (FONT_DIR / "DejaVuSans.ttf").exists():
-        print(f"DejaVuSans not found in {FONT_DIR}: apt-get install fonts-dejavu-core", file=sys.stderr)
+        print(
+            f"DejaVuSans not found in {FONT_DIR}: apt-get install fonts-dejavu-core",
+            file=sys.stderr,
+        )
         return 1
     problems: list[str] = []
     for src in sorted(SOURCES.glob("*/*.md")):

@@ -19,8 +19,8 @@ from kb.analysis import coverage, match_expression, query_stems, query_words
 from kb.embed import Encoder
 from kb.errors import InvalidInput
 from kb.index import FaissIndex
-from kb.snippet import highlight_ranges, make_snippet
 from kb.settings import Settings
+from kb.snippet import highlight_ranges, make_snippet
 from kb.store import Store
 from kb.text import sentences
 from kb.types import Document, Filters, Passage, SearchResponse, SearchResult, Snippet

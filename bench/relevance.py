@@ -23,10 +23,11 @@ PIAF = ROOT.parent / "shared" / "bench" / "external" / "piaf-v1.1"
 KB = [sys.executable, "-m", "kb.cli"]
 
 SETS = {
-    # name: (corpus to ingest, queries, qrels, query field)
-    "piaf": (PIAF / "corpus.jsonl", PIAF / "queries.jsonl", PIAF / "qrels.tsv", "text"),
-    "probe": (PIAF / "corpus.jsonl", PIAF / "xling_probe_en.jsonl", None, "text_en"),
+    # name: (knowledge base, corpus to ingest, queries, qrels, query field)
+    "piaf": ("piaf", PIAF / "corpus.jsonl", PIAF / "queries.jsonl", PIAF / "qrels.tsv", "text"),
+    "probe": ("piaf", PIAF / "corpus.jsonl", PIAF / "xling_probe_en.jsonl", None, "text_en"),
     "corpus": (
+        "sample",
         ROOT / "corpus",
         ROOT / "corpus" / "eval" / "queries.jsonl",
         ROOT / "corpus" / "eval" / "qrels.tsv",
@@ -54,8 +55,8 @@ def main() -> None:
     options = parser.parse_args()
     rows = []
     for name in options.sets.split(","):
-        source, queries, qrels, field = SETS[name]
-        home = options.out / options.model.replace("/", "_") / source.stem
+        base, source, queries, qrels, field = SETS[name]
+        home = options.out / options.model.replace("/", "_") / base
         started = time.perf_counter()
         kb(home, options.model, "ingest", str(source))
         print(

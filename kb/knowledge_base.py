@@ -40,8 +40,10 @@ Progress = Callable[[int, int], None]
 
 
 def passage_text(title: str, heading: str, text: str) -> str:
-    """What is embedded for a chunk."""
-    return text
+    """What is embedded for a chunk: its document's title and heading path, then its
+    text (measured in bench/README.md: it helps on the sample corpus, neutral on PIAF)."""
+    context = ". ".join(part for part in (title, heading) if part)
+    return f"{context}\n{text}" if context else text
 
 
 class KnowledgeBase:

@@ -6,19 +6,11 @@ template writes `<mark>{{ part }}</mark>` for marked parts, so data is never tru
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 
-Segment = tuple[str, bool]
+from kb import highlight_ranges
 
-_WORD = re.compile(r"\w+")
-_STOPWORDS_TEXT = """
-    le la les un une des de du d l et ou en au aux a à pour par sur sans avec dans ce
-    ces cette qui que quoi est sont comment quel quelle quels quelles ne pas plus se sa son
-    ses leur leurs nous vous ils elles il elle on the of and or to in for on with without
-    how what which is are an be by at from"""
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+Segment = tuple[str, bool]
 
 
 def merge(ranges: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
@@ -48,23 +40,7 @@ def segments(text: str, ranges: Iterable[tuple[int, int]]) -> list[Segment]:
     return out
 
 
-def _fold(text: str) -> str:
-    """Lower-case and strip accents character by character, keeping offsets aligned."""
-    return "".join(
-        (unicodedata.normalize("NFKD", ch)[:1] or ch).lower()[:1] or ch for ch in text
-    )
-
-
-def query_terms(query: str) -> list[str]:
-    """The words of a query worth highlighting: folded, no stop words, 2+ characters."""
-    terms = {w for w in _WORD.findall(_fold(query)) if len(w) > 1 and w not in STOPWORDS}
-    return sorted(terms, key=len, reverse=True)
-
-
 def term_ranges(text: str, query: str) -> list[tuple[int, int]]:
-    """Where the query's words (and words starting with them) occur in `text`."""
-    terms = query_terms(query)
-    if not terms:
-        return []
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\w*")
-    return [m.span() for m in pattern.finditer(_fold(text))]
+    """Where the query's words occur in `text`: the knowledge base's own matching, the
+    same as in search snippets."""
+    return highlight_ranges(text, query)

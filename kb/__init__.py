@@ -16,6 +16,7 @@ from kb.errors import (
 )
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from kb.snippet import highlight_ranges
 from kb.types import (
     HEADING_SEPARATOR,
     KINDS,
@@ -55,6 +56,7 @@ __all__ = [
     "TooLarge",
     "Unauthorized",
     "UnsupportedDocument",
+    "highlight_ranges",
     "jsonable",
     "make_encoder",
 ]

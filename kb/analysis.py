@@ -54,13 +54,16 @@ def stems(text: str, language: str | None) -> str:
     return " ".join(stemmer(language).stemWords(words(text, language)))
 
 
-def query_words(query: str) -> list[str]:
-    """Distinct folded words of a query, without the stop words of any query language
-    (all of them when the query is nothing but stop words)."""
+def content_words(query: str) -> list[str]:
+    """Distinct folded words of a query, without the stop words of any query language."""
     stops = frozenset().union(*(stop_words(lang) for lang in QUERY_LANGUAGES))
-    every = list(dict.fromkeys(WORD.findall(fold(query))))
-    kept = [w for w in every if (len(w) > 1 or w.isdigit()) and w not in stops]
-    return kept or every
+    every = dict.fromkeys(WORD.findall(fold(query)))
+    return [w for w in every if (len(w) > 1 or w.isdigit()) and w not in stops]
+
+
+def query_words(query: str) -> list[str]:
+    """The content words of a query, or all its words when it has none."""
+    return content_words(query) or list(dict.fromkeys(WORD.findall(fold(query))))
 
 
 def query_stems(query: str) -> list[str]:

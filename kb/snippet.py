@@ -6,7 +6,8 @@ text and wraps the ranges itself, so no markup ever comes from here.
 
 from __future__ import annotations
 
-from kb.text import WORD, fold, sentences, terms
+from kb.analysis import content_words
+from kb.text import WORD, fold, sentences
 from kb.types import Snippet
 
 SNIPPET_CHARS = 280
@@ -30,8 +31,9 @@ def _matches(word: str, query_terms: set[str]) -> bool:
 
 
 def highlight_ranges(text: str, query: str) -> list[tuple[int, int]]:
-    """Ranges of the words of `text` that match a query word (accents and case folded)."""
-    query_terms = {t for t in terms(query) if len(t) > 2 or t.isdigit()}
+    """Ranges of the words of `text` that match a query word (accents and case folded,
+    stop words left out)."""
+    query_terms = {t for t in content_words(query) if len(t) > 2 or t.isdigit()}
     if not query_terms:
         return []
     folded = fold(text)

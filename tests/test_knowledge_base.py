@@ -330,3 +330,13 @@ def test_both_fusions_find_the_answer(tmp_path, fusion):
     with KnowledgeBase(tmp_path, encoder="tiny", settings=Settings(fusion=fusion)) as kb:
         kb.add([Document(**{**d.__dict__, "chunks": list(d.chunks)}) for d in SAMPLE])
         assert kb.search("titres participatifs SCIC").results[0].document.id == "financement"
+
+
+def test_snippet_highlights_query_words_but_not_stop_words():
+    from kb.snippet import make_snippet
+
+    snippet = make_snippet(
+        "Il faut payer les salaires. Les salariés sont payés sans retard.", "payer les salariés"
+    )
+    marked = {snippet.text[s:e].lower() for s, e in snippet.highlights}
+    assert "salariés" in marked and "les" not in marked

@@ -17,3 +17,11 @@ def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("KB_API_KEYS", '["k1", "k2"]')
     settings = Settings()
     assert settings.max_limit == 7 and settings.api_keys == ["k1", "k2"]
+
+
+def test_public_surface_is_explicit():
+    import kb
+
+    assert sorted(kb.__all__) == kb.__all__
+    for name in kb.__all__:
+        assert hasattr(kb, name), name

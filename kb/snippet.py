@@ -70,8 +70,6 @@ def make_snippet(text: str, query: str, sentence_scores: list[float] | None = No
         if after[1] - start > SNIPPET_CHARS:
             break
         end = after[1]
-    if best > 0 and end - spans[best - 1][0] <= SNIPPET_CHARS // 2 and not hits[best]:
-        start = spans[best - 1][0]
     snippet, offset = _clip(text, start, end)
     prefix = "… " if start > 0 else ""
     if prefix:

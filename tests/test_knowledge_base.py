@@ -340,3 +340,50 @@ def test_snippet_highlights_query_words_but_not_stop_words():
     )
     marked = {snippet.text[s:e].lower() for s, e in snippet.highlights}
     assert "salariés" in marked and "les" not in marked
+
+
+class ConceptEncoder(TinyEncoder):
+    """Words mapped to a few concepts: texts about the same thing in other words are close."""
+
+    CONCEPTS = (
+        {"argent", "capital", "banques", "prêtent", "financement"},
+        {"jardin", "cantine", "repas", "légumes"},
+    )
+
+    def __init__(self):
+        super().__init__(dim=3)
+        self.name = "concepts"
+
+    def _encode(self, texts):
+        import numpy as np
+
+        out = np.zeros((len(texts), 3), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = set(text.lower().replace(".", " ").split())
+            for axis, concept in enumerate(self.CONCEPTS):
+                out[row, axis] = len(words & concept)
+            out[row, 2] = 0.1
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_snippet_of_a_purely_semantic_hit_is_its_closest_sentence(tmp_path):
+    passage = (
+        "Le jardin partagé ouvre le samedi. La cantine sert des repas. "
+        "Les banques prêtent du capital aux coopératives. Le bilan suit."
+    )
+    with KnowledgeBase(tmp_path, encoder=ConceptEncoder()) as kb:
+        kb.add([Document(id="d", title="Visite", chunks=[Chunk(passage)])])
+        result = kb.search("argent", mode="dense").results[0]
+    assert result.snippet.text.lstrip("… ").startswith("Les banques prêtent du capital")
+    assert result.snippet.highlights == []
+
+
+def test_low_confidence_follows_the_threshold(tmp_path):
+    from kb import Settings
+
+    for threshold, expected in ((0.99, True), (-1.0, False)):
+        folder = tmp_path / str(threshold)
+        settings = Settings(low_confidence=threshold)
+        with KnowledgeBase(folder, encoder="tiny", settings=settings) as kb:
+            kb.add([Document(id="d", title="t", chunks=[Chunk("jardin partagé")])])
+            assert kb.search("cantine scolaire").low_confidence is expected

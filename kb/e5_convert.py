@@ -285,34 +285,26 @@ def _write_model(m: Q4Model, folder: Path, source_sha256: str) -> None:
     save_file(_state_dict(m), str(folder / "model.safetensors"), metadata={"format": "pt"})
     _dump(folder / "config.json", _hf_config(m))
     (folder / "tokenizer.json").write_text(_tokenizer(m).to_str(), encoding="utf-8")
-    specials = m.pieces
+    pieces = m.pieces
+    specials = {
+        "bos_token": pieces[m.bos],
+        "eos_token": pieces[m.eos],
+        "cls_token": pieces[m.bos],
+        "sep_token": pieces[m.eos],
+        "pad_token": pieces[m.pad],
+        "unk_token": pieces[m.unk],
+        "mask_token": "<mask>",
+    }
     _dump(
         folder / "tokenizer_config.json",
         {
             "tokenizer_class": "TokenizersBackend",  # load tokenizer.json verbatim
             "model_max_length": m.max_positions,
-            "bos_token": specials[m.bos],
-            "eos_token": specials[m.eos],
-            "cls_token": specials[m.bos],
-            "sep_token": specials[m.eos],
-            "pad_token": specials[m.pad],
-            "unk_token": specials[m.unk],
-            "mask_token": "<mask>",
+            **specials,
             "clean_up_tokenization_spaces": False,
         },
     )
-    _dump(
-        folder / "special_tokens_map.json",
-        {
-            "bos_token": specials[m.bos],
-            "eos_token": specials[m.eos],
-            "cls_token": specials[m.bos],
-            "sep_token": specials[m.eos],
-            "pad_token": specials[m.pad],
-            "unk_token": specials[m.unk],
-            "mask_token": "<mask>",
-        },
-    )
+    _dump(folder / "special_tokens_map.json", specials)
     _dump(
         folder / "sentence_bert_config.json",
         {"max_seq_length": m.max_positions, "do_lower_case": False},

@@ -23,6 +23,23 @@ def settings(**overrides: object) -> Settings:
     return Settings(**values)
 
 
+def financing_workshop() -> Document:
+    """A small French workshop note, the document the widget tests search for."""
+    return Document(
+        id="2022-copenhague--atelier-financement.md",
+        title="Atelier financement",
+        trip="2022-copenhague",
+        trip_name="Copenhague 2022",
+        chunks=[
+            Chunk(
+                text="Le financement participatif des SCIC passe par les collectivités.",
+                heading_path=("Atelier 2", "Financement"),
+                position=4,
+            )
+        ],
+    )
+
+
 def make_app(kb: KnowledgeBase, **overrides: object):
     return create_app(kb, settings(**overrides))
 

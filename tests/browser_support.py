@@ -140,8 +140,8 @@ _shared = _SharedChromium()
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole test session."""
-    if not chromium_available():
-        pytest.skip("Chromium or Playwright not installed")
+    # A missing browser is a set-up error (scripts/test.sh installs it), never a skip.
+    assert chromium_available(), "Chromium or Playwright missing: run bash scripts/test.sh"
     chromium = _shared.acquire()
     try:
         yield chromium

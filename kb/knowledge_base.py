@@ -15,9 +15,10 @@ import numpy as np
 
 from kb.embed import ENCODERS, Encoder, make_encoder
 from kb.errors import InvalidInput, ModelMismatch, NotFound
-from kb.evaluate import CUTOFF, Query, Scores, evaluate
+from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
 from kb.index import FaissIndex
 from kb.search import Searcher, mean_vector
+from kb.sentences import pack, sentence_spans
 from kb.settings import Settings
 from kb.snippet import make_snippet
 from kb.store import Store
@@ -44,6 +45,12 @@ def passage_text(title: str, heading: str, text: str) -> str:
     text (measured in bench/README.md: it helps on the sample corpus, neutral on PIAF)."""
     context = ". ".join(part for part in (title, heading) if part)
     return f"{context}\n{text}" if context else text
+
+
+def sentence_texts(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """The spans of a chunk's sentences and what is embedded for each: the sentence."""
+    spans = sentence_spans(text)
+    return spans, [text[a:b] for a, b in spans]
 
 
 class KnowledgeBase:
@@ -131,6 +138,25 @@ class KnowledgeBase:
 
     # writing
 
+    def _embed_chunks(
+        self, chunks: Sequence[tuple[str, str, str]], progress: Progress | None = None
+    ) -> tuple[np.ndarray, list[tuple[bytes, bytes]]]:
+        """Vectors of (title, heading, text) chunks, and each one's packed sentence
+        vectors; all embedded in one pass."""
+        texts = [passage_text(*chunk) for chunk in chunks]
+        spans: list[list[tuple[int, int]]] = []
+        for _, _, text in chunks:
+            own, own_texts = sentence_texts(text)
+            spans.append(own)
+            texts.extend(own_texts)
+        vectors = self._embed(texts, progress)
+        packed = []
+        start = len(chunks)
+        for own in spans:
+            packed.append(pack(own, vectors[start : start + len(own)]))
+            start += len(own)
+        return vectors[: len(chunks)], packed
+
     def _embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         vectors = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
         for start in range(0, len(texts), EMBED_BATCH):
@@ -160,19 +186,21 @@ class KnowledgeBase:
                 raise InvalidInput(f"document {document.id!r} has no id or no text")
         with self._write_lock:
             self._check_model()
-            texts = [passage_text(d.title, c.heading, c.text) for d in documents for c in d.chunks]
-            vectors = self._embed(texts, progress)
+            vectors, sentence_vectors = self._embed_chunks(
+                [(d.title, c.heading, c.text) for d in documents for c in d.chunks], progress
+            )
             index = self._current_index().copy()
             offset = 0
             for document in documents:
                 own = vectors[offset : offset + len(document.chunks)]
+                own_sentences = sentence_vectors[offset : offset + len(document.chunks)]
                 offset += len(document.chunks)
                 if not document.themes:
                     document.themes = self._detect_themes(own)
                     document.themes_detected = bool(document.themes)
                 with self.store.transaction() as db:
                     removed = self.store.delete_document(db, document.id)
-                    ids = self.store.put_document(db, document, own)
+                    ids = self.store.put_document(db, document, own, own_sentences)
                     self.store.set_meta(db, "model", self.model_name)
                     self.store.set_meta(db, "dim", str(self.encoder.dim))
                     generation = self.store.bump_generation(db)
@@ -222,7 +250,9 @@ class KnowledgeBase:
             with self.store.snapshot() as db:
                 rows = self.store.all_chunk_texts(db)
                 themes = [t for t, _ in self.store.themes(db)]
-            vectors = self._embed([passage_text(t, h, x) for _, t, h, x in rows], progress)
+            vectors, sentence_vectors = self._embed_chunks(
+                [(t, h, x) for _, t, h, x in rows], progress
+            )
             theme_vectors = (
                 self.encoder.encode_passages(
                     [f"{t.label_fr}. {t.label_en}. {t.description}" for t in themes]
@@ -232,6 +262,9 @@ class KnowledgeBase:
             )
             with self.store.transaction() as db:
                 self.store.set_vectors(db, [r[0] for r in rows], vectors)
+                self.store.set_sentence_vectors(
+                    db, {r[0]: packed for r, packed in zip(rows, sentence_vectors, strict=True)}
+                )
                 self.store.put_themes(db, themes, theme_vectors)
                 self.store.set_meta(db, "model", self.model_name)
                 self.store.set_meta(db, "dim", str(self.encoder.dim))
@@ -353,11 +386,17 @@ class KnowledgeBase:
         return results
 
     def evaluate(self, queries: list[Query], mode: str = "hybrid") -> Scores:
-        """nDCG@10, Recall@10 and MRR@10 of this knowledge base on judged queries."""
+        """What users see on judged queries: nDCG@10, Recall@10, MRR@10, the answer in
+        the snippets, and the 'no close match' flag (see `kb.evaluate`)."""
 
-        def rank(query: Query) -> list[set[str]]:
-            response = self._search(query.text, query.filters, CUTOFF, 0, mode, snippets=False)
-            return [{r.document.id, r.document.source or r.document.id} for r in response.results]
+        def rank(query: Query) -> Ranking:
+            response = self._search(query.text, query.filters, CUTOFF, 0, mode, snippets=True)
+            results = response.results
+            return Ranking(
+                names=[{r.document.id, r.document.source or r.document.id} for r in results],
+                snippets=[r.snippet.text for r in results],
+                low_confidence=response.low_confidence,
+            )
 
         return evaluate(queries, rank)
 

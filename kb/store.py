@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from kb.analysis import stems
+from kb.sentences import SentenceVectors, unpack
 from kb.types import Chunk, Document, Filters, Theme
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LEXICAL_WEIGHTS = (0.5, 0.5, 1.0, 1.0)
 
 SCHEMA = """
@@ -62,6 +63,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id, position);
+CREATE TABLE IF NOT EXISTS chunk_sentences (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+    spans BLOB NOT NULL,
+    vectors BLOB NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, heading, text, stems, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -147,7 +153,7 @@ class Store:
         self._writer.executescript(SCHEMA)
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
             db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
 
@@ -217,9 +223,14 @@ class Store:
     # documents
 
     def put_document(
-        self, db: sqlite3.Connection, document: Document, vectors: np.ndarray
+        self,
+        db: sqlite3.Connection,
+        document: Document,
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[tuple[bytes, bytes]] = (),
     ) -> list[int]:
-        """Replace the document of that id with this one and its chunks; new chunk ids."""
+        """Replace the document of that id with this one and its chunks; new chunk ids.
+        `sentence_vectors`: per chunk, its packed sentence spans and vectors."""
         self.delete_document(db, document.id)
         ingested = document.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
         db.execute(
@@ -272,6 +283,11 @@ class Store:
             )
             chunk_id = int(cursor.lastrowid)
             ids.append(chunk_id)
+            if sentence_vectors:
+                db.execute(
+                    "INSERT INTO chunk_sentences VALUES (?, ?, ?)",
+                    (chunk_id, *sentence_vectors[len(ids) - 1]),
+                )
             heading = " ".join(chunk.heading_path)
             db.execute(
                 "INSERT INTO chunks_fts (rowid, title, heading, text, stems) "
@@ -409,6 +425,29 @@ class Store:
                 for i, v in zip(ids, vectors, strict=True)
             ],
         )
+
+    def set_sentence_vectors(
+        self, db: sqlite3.Connection, packed: dict[int, tuple[bytes, bytes]]
+    ) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO chunk_sentences VALUES (?, ?, ?)",
+            [(int(i), spans, vectors) for i, (spans, vectors) in packed.items()],
+        )
+
+    def sentence_vectors(
+        self, db: sqlite3.Connection, chunk_ids: Sequence[int], dim: int
+    ) -> dict[int, SentenceVectors]:
+        """The sentence vectors of those chunks that have them."""
+        found: dict[int, SentenceVectors] = {}
+        for start in range(0, len(chunk_ids), 500):
+            batch = [int(i) for i in chunk_ids[start : start + 500]]
+            rows = db.execute(
+                "SELECT chunk_id, spans, vectors FROM chunk_sentences "
+                f"WHERE chunk_id IN ({','.join('?' * len(batch))})",
+                batch,
+            )
+            found.update((r[0], unpack(r[1], r[2], dim)) for r in rows)
+        return found
 
     def lexical(
         self,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope, Send
 
 from api import pages, routes_documents, routes_search, widget
-from api.errors import install_error_handler
+from api.errors import error_response, install_error_handler
+from api.limits import Limits, document_limits, parse_networks
 from api.schemas import HealthOut, StatsOut
 from api.security import BodySizeLimit, ReadOnlyCORS, SecurityHeaders, check_write_configuration
 from api.templating import STATIC_DIR
@@ -45,6 +47,7 @@ def create_app(kb: KnowledgeBase, settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handler(app, pages.render_error)
+    _install_limits(app, settings)
     # Added last = outermost: headers on every response, 413 before anything reads a body.
     app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
     if settings.cors_origins:
@@ -68,3 +71,34 @@ def _service_router() -> APIRouter:
 
     return router
 
+
+def _install_limits(app: FastAPI, settings: Settings) -> None:
+    """The rate limit and the in-flight bound on the read routes (`api.limits`); their
+    429 and 503 answers are in the one error shape and in the OpenAPI schema."""
+
+    async def reject(
+        scope: Scope, send: Send, status: int, code: str, message: str, retry: int
+    ) -> None:
+        request = Request(scope)
+        headers = {"Retry-After": str(retry)}
+        response = error_response(request, status, code, message, headers, pages.render_error)
+        await response(scope, request.receive, send)
+
+    app.add_middleware(
+        Limits,
+        reject=reject,
+        rate=settings.rate_limit,
+        burst=settings.rate_burst,
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        max_in_flight=settings.max_in_flight,
+        queue_timeout_s=settings.queue_timeout_s,
+        request_timeout_s=settings.request_timeout_s,
+    )
+    base_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document_limits(base_openapi())  # FastAPI keeps it in app.openapi_schema
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -99,14 +99,26 @@ def install_error_handler(app: FastAPI, render_page_error) -> None:
         status, code, message, headers = classify(exc)
         if status == 405:
             headers = {"Allow": ", ".join(allowed_methods(request))}
-        if not request.url.path.startswith("/api") and _wants_html(request):
-            page = render_page_error(request, status, message)
-            page.headers.update(headers or {})
-            return page
-        return json_error(status, code, message, headers)
+        return error_response(request, status, code, message, headers, render_page_error)
 
     for cls in (KBError, APIError, RequestValidationError, HTTPException):
         app.add_exception_handler(cls, handle)
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict | None,
+    render_page_error,
+) -> Response:
+    """The one error shape: an HTML page for page routes, JSON everywhere else."""
+    if not request.url.path.startswith("/api") and _wants_html(request):
+        page = render_page_error(request, status, message)
+        page.headers.update(headers or {})
+        return page
+    return json_error(status, code, message, headers)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -121,4 +133,6 @@ def allowed_methods(request: Request) -> list[str]:
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return path == "/" or path.startswith("/documents")
+    return path == "/" or path.startswith(
+        ("/documents", "/pratiques", "/voyages", "/dossier", "/insights")
+    )

@@ -18,6 +18,7 @@ from api.highlight import segments, term_ranges
 from api.i18n import Translator, pick_language
 from api.templating import templates
 from kb import (
+    NO_TRIP,
     Document,
     FacetValue,
     Filters,
@@ -88,6 +89,8 @@ class PageContext:
             return self.t.language(value.value)
         if facet == "theme":
             return self.theme_label(value.value)
+        if facet == "trip" and value.value == NO_TRIP:
+            return self.t("no_trip")
         return value.label or value.value
 
     def document_url(self, doc_id: str, position: int | None = None, q: str = "") -> str:
@@ -115,7 +118,7 @@ def card(ctx: PageContext, result: SearchResult, q: str) -> dict[str, Any]:
         "url": ctx.document_url(doc.id, passage.position, q),
         "similar_url": ctx.document_url(doc.id) + "#similar",
         "doc": doc,
-        "trip": doc.trip_name or doc.trip or "",
+        "trip": doc.trip_name or doc.trip or ctx.t("no_trip"),
         "heading": passage.heading,
         "page": passage.page,
         "snippet": segments(result.snippet.text, result.snippet.highlights),

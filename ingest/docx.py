@@ -131,7 +131,7 @@ def _core_properties(document: docx.document.Document) -> dict[str, object]:
         out["authors"] = [a.strip() for a in re.split(r"[,;]", author) if a.strip()]
     created = props.created.date().isoformat() if props.created else None
     if created and created != _TEMPLATE_CREATED:
-        out["date"] = created
+        out["created"] = created  # the file's date: after the trip's (ingest.metadata)
     for key, target in (("subject", "kind"), ("keywords", "keywords"), ("language", "language")):
         value = (getattr(props, key, None) or "").strip()
         if value:

@@ -1,7 +1,9 @@
 """Document metadata: trip folders, themes taxonomy, ids, language and kind.
 
 Precedence, highest first: what the caller passes (an upload form), the document's
-own front matter or properties, its trip folder's `trip.yaml`, then detection.
+own front matter or properties, its trip folder's `trip.yaml`, then detection. A date
+the file carries only as file metadata (a PDF's or DOCX's creation date: often when it
+was exported, not when the trip took place) counts after the trip's dates.
 """
 
 from __future__ import annotations
@@ -170,17 +172,27 @@ def detect_language(text: str) -> str | None:
     return str(language)
 
 
+# Matched on accent-folded, lowercased names; French and English, then Italian, Spanish
+# and Catalan (the partners' trips: Bologna, Turin, Barcelona).
 _KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("practice-sheet", re.compile(
-        r"\bfiches?[ -]pratiques?\b|\bpractice[ -]sheets?\b|\bfiche\b|\bfichas?\b")),
+        r"\bfiches?[ -]pratiques?\b|\bpractice[ -]sheets?\b|\bfiche\b|\bfichas?\b"
+        r"|\bsched[ae]\b|\bfitx(a|es)\b"  # it scheda/schede, es ficha, ca fitxa/fitxes
+        r"|\bbuon[ae] pratic(a|he)\b|\bbuenas? practicas?\b|\bbon(a|es) practiques?\b"
+        r"|\bgood practices?\b|\bbonnes? pratiques?\b")),
     ("job-shadowing-diary", re.compile(
-        r"\bjournal\b|\bdiary\b|\bjob[ -]?shadowing\b|\bcarnet de bord\b")),
+        r"\bjournal\b|\bdiary\b|\bjob[ -]?shadowing\b|\bcarnet de bord\b"
+        r"|\bdiari[oa]?\b|\bquaderno di bordo\b|\bcuaderno de bitacora\b")),
     ("workshop-notes", re.compile(
-        r"\bateliers?\b|\bworkshops?\b|\bnotes?\b|\btaller(es)?\b|\bnotas\b|\bappunti\b")),
+        r"\bateliers?\b|\bworkshops?\b|\bnotes?\b|\btaller(es|s)?\b|\bnotas\b"
+        r"|\bappunti\b|\bapuntes\b|\bapunts\b|\blaboratori[oa]?\b|\bseminari[os]?\b")),
     ("trip-report", re.compile(
         r"\brapports?\b|\bcomptes?[ -]rendus?\b|\breports?\b|\bbilan\b|\bretours?\b"
-        r"|\binformes?\b|\brelazione\b")),
+        r"|\binformes?\b|\brelazion[ei]\b|\bresoconto\b|\brapporto\b|\bmemori[ae]\b"
+        r"|\bcronaca\b|\bcronica\b")),
 )
+_CONTEXT = ("contexte", "context", "contesto")  # fr, en/es/ca (contexto, context), it
+_TRANSFER = ("transfert", "transfer", "trasferib", "trasferiment")
 
 
 def _fold(text: str) -> str:
@@ -195,8 +207,8 @@ def detect_kind(title: str, headings: list[str], hints: list[str]) -> str:
     """
     names = _fold(" ".join([title, *hints]).replace("_", " "))
     folded_headings = {_fold(h) for h in headings}
-    if any("contexte" in h or "context" in h for h in folded_headings) and any(
-        "transfert" in h or "transferab" in h or "transfer" in h for h in folded_headings
+    if any(c in h for h in folded_headings for c in _CONTEXT) and any(
+        t in h for h in folded_headings for t in _TRANSFER
     ):
         return "practice-sheet"
     for kind, pattern in _KIND_RULES:
@@ -251,7 +263,9 @@ def build_document(
         trip_name=trip.name if trip else None,
         city=trip.city if trip else None,
         country=trip.country if trip else None,
-        date=iso_date(props.get("date")) or (trip.start if trip else None),
+        date=iso_date(props.get("date"))
+        or (trip.start if trip else None)
+        or iso_date(props.get("created")),
         themes=themes,
         organisations=organisations,
         authors=as_list(props.get("authors")),

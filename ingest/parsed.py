@@ -21,7 +21,8 @@ class ParsedDocument:
 
     `properties` holds what the file says about itself (front matter, DOCX core
     properties, PDF info): any of title, kind, language, themes, authors, date,
-    organisations, trip. `notes` are remarks for the ingest report (e.g. truncation).
+    organisations, trip; and `created`, the file's own creation date (DOCX, PDF), which
+    counts after the trip's dates. `notes` are remarks for the ingest report (e.g. truncation).
     """
 
     title: str | None

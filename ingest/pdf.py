@@ -45,7 +45,7 @@ def read_pdf(name: str, data: bytes, settings: Settings) -> ParsedDocument:
     properties: dict[str, object] = {}
     if info.get("author"):
         properties["authors"] = [a.strip() for a in re.split(r"[,;]", info["author"]) if a.strip()]
-    for key, target in (("created", "date"), ("subject", "kind"), ("keywords", "keywords"),
+    for key, target in (("created", "created"), ("subject", "kind"), ("keywords", "keywords"),
                         ("language", "language")):
         if info.get(key):
             properties[target] = info[key]

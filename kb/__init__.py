@@ -20,6 +20,7 @@ from kb.snippet import highlight_ranges
 from kb.types import (
     HEADING_SEPARATOR,
     KINDS,
+    NO_TRIP,
     Chunk,
     Document,
     FacetValue,
@@ -36,6 +37,7 @@ from kb.types import (
 __all__ = [
     "HEADING_SEPARATOR",
     "KINDS",
+    "NO_TRIP",
     "Chunk",
     "Document",
     "Encoder",

@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kb.errors import KBError
 from kb.evaluate import Scores, load
 from kb.knowledge_base import KnowledgeBase
-from kb.settings import Settings
+from kb.settings import Settings, settings_errors
 from kb.types import Filters, jsonable
 
 out = Console()
@@ -65,7 +67,12 @@ def main(ctx: click.Context, home: Path | None, model: str | None) -> None:
         overrides["home"] = home
     if model is not None:
         overrides["model"] = model
-    ctx.obj = {"settings": Settings(**overrides)}
+    try:
+        ctx.obj = {"settings": Settings(**overrides)}
+    except ValidationError as error:  # one line per bad variable, like a usage error
+        for line in settings_errors(error):
+            err.print(f"[bold red]error:[/] {escape(line)}", highlight=False)
+        sys.exit(2)
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -131,9 +138,10 @@ def search(ctx, query, trip, theme, kind, lang, year_from, year_to, limit, offse
 @filter_options
 @click.option("--limit", default=50, show_default=True)
 @click.option("--offset", default=0)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @reports_errors
-def list_documents(ctx, trip, theme, kind, lang, year_from, year_to, limit, offset):  # noqa: ANN001
+def list_documents(ctx, trip, theme, kind, lang, year_from, year_to, limit, offset, as_json):  # noqa: ANN001
     """List documents, newest first."""
     from kb.render import print_documents
 
@@ -141,6 +149,10 @@ def list_documents(ctx, trip, theme, kind, lang, year_from, year_to, limit, offs
         documents, total = kb.documents(
             make_filters(trip, theme, kind, lang, year_from, year_to), limit, offset
         )
+    if as_json:
+        body = {"total": total, "documents": jsonable(documents)}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
     print_documents(out, documents, total)
 
 
@@ -263,6 +275,84 @@ def eval_figures(scores: Scores, mode: str) -> dict[str, Any]:
     }
 
 
+def require_base(ctx: click.Context) -> None:
+    """Fail (exit 1) unless KB_HOME holds a knowledge base: never make an empty one."""
+    home = ctx.obj["settings"].home
+    if not (Path(home) / "kb.sqlite").is_file():
+        fail(f"no knowledge base in {home} (KB_HOME or --home)")
+
+
+@main.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.pass_context
+@reports_errors
+def backup(ctx: click.Context, dest: Path) -> None:
+    """Copy the knowledge base into the file DEST (or a new dated file in the folder DEST),
+    consistently, while it serves and ingests."""
+    from kb.maintenance import backup as copy
+
+    require_base(ctx)
+    with open_kb(ctx) as kb:
+        done = copy(kb, dest)
+    out.print(
+        f"backed up {done.documents} documents, {done.passages} passages to {done.path} "
+        f"({done.bytes / 1e6:.1f} MB)",
+        highlight=False,
+    )
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a knowledge base that holds documents.")
+@click.pass_context
+@reports_errors
+def restore(ctx: click.Context, src: Path, force: bool) -> None:
+    """Replace the knowledge base with the backup SRC (checked first)."""
+    from kb.maintenance import documents_in
+    from kb.maintenance import restore as put_back
+
+    home = ctx.obj["settings"].home
+    held = documents_in(home)
+    if held and not force:
+        fail(f"the knowledge base in {home} holds {held} documents: add --force to replace it")
+    done = put_back(home, src)
+    out.print(
+        f"restored {done.documents} documents, {done.passages} passages into {home}",
+        highlight=False,
+    )
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="Rebuild what is derived, then check again.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@reports_errors
+def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
+    """Check integrity, the full-text index, the vector index against SQLite and the
+    originals against their hashes; exit 1 with what is wrong."""
+    from kb.maintenance import check as problems_of
+    from kb.maintenance import repair as fix
+
+    require_base(ctx)
+    with open_kb(ctx) as kb:
+        problems = problems_of(kb)
+        repaired = fix(kb) if repair and problems else []
+        if repaired:
+            problems = problems_of(kb)
+    if as_json:
+        click.echo(json.dumps({"repaired": repaired, "problems": jsonable(problems)}))
+    else:
+        for line in repaired:
+            out.print(f"repaired: {line}", highlight=False)
+        for problem in problems:
+            hint = " (kb check --repair)" if problem.repairable and not repair else ""
+            err.print(f"{problem.area}: {problem.message}{hint}", highlight=False)
+        if not problems:
+            out.print("ok", highlight=False)
+    if problems:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--host", help="Address to listen on (KB_HOST).")
 @click.option("--port", type=int, help="Port to listen on (KB_PORT).")
@@ -277,8 +367,23 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings: Settings = ctx.obj["settings"]
     kb = open_kb(ctx)
     app = create_app(kb, settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        # Past this many connections uvicorn answers 503 itself: the last line of defence
+        # behind the in-flight bound (api/limits.py), so that sockets never run out.
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=5,
+    )
 
+
+from kb.cli_transfer import dossier, insights, template  # noqa: E402 - they use the above
+
+main.add_command(dossier)
+main.add_command(insights)
+main.add_command(template)
 
 if __name__ == "__main__":
     main()

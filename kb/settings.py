@@ -6,15 +6,21 @@ README.md documents every one of them (a test checks it).
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LIST_FORM = "a JSON list or comma-separated values"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+    # Lists are parsed by `_lists` below (JSON or comma-separated), not JSON-only.
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore", enable_decoding=False)
 
     # Storage and model
     home: Path = Field(Path("kb-data"), description="Folder of the knowledge base.")
@@ -94,3 +100,85 @@ class Settings(BaseSettings):
         default_factory=lambda: ["*"],
         description="Sites allowed to frame the /embed page (CSP frame-ancestors).",
     )
+
+    # Operations: holding under load and abuse (see api/limits.py)
+    rate_limit: float = Field(
+        5.0,
+        ge=0.0,
+        description=(
+            "Read requests per second allowed to one client address (token bucket refill "
+            "rate); 0 turns the limit off. Over it: 429 with Retry-After."
+        ),
+    )
+    rate_burst: int = Field(
+        20, ge=1, description="Read requests one client may send at once (bucket size)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks of the reverse proxies whose `X-Forwarded-For` names the "
+            "client (e.g. '[\"127.0.0.1\"]'); empty: the connection's address is the client."
+        ),
+    )
+    max_in_flight: int = Field(
+        4,
+        ge=0,
+        description=(
+            "Most read requests (searches, pages) computed at once; the others wait "
+            "(`KB_QUEUE_TIMEOUT_S`). 0: no bound."
+        ),
+    )
+    queue_timeout_s: float = Field(
+        0.5,
+        ge=0.0,
+        description="Longest wait for a free slot, in seconds; then 503 with Retry-After.",
+    )
+    request_timeout_s: float = Field(
+        10.0, gt=0.0, description="Time limit of one read request, in seconds; then 503."
+    )
+    max_connections: int = Field(
+        512, ge=1, description="Most connections `kb serve` holds open at once; beyond: 503."
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _lists(cls, value: Any, info: ValidationInfo) -> Any:
+        """A list setting from the environment: `'["a", "b"]'` or `a,b` (so `my-key` alone
+        is the list of that one key)."""
+        field = cls.model_fields[info.field_name]
+        if typing.get_origin(field.annotation) is not list or not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValueError(f"expected {LIST_FORM}: not valid JSON") from None
+            if not isinstance(value, list):
+                raise ValueError(f"expected {LIST_FORM}")
+            return value
+        return [item.strip() for item in text.split(",") if item.strip()]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.1, 10.0.0.0/8)"
+                ) from None
+        return value
+
+
+def settings_errors(error: ValidationError) -> list[str]:
+    """One line per invalid setting: the variable, what it got, the expected form."""
+    lines = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item.get("loc") else "?"
+        got = item.get("input")
+        got = got if isinstance(got, str) else json.dumps(got, default=str)
+        message = item.get("msg", "invalid").removeprefix("Value error, ")
+        lines.append(f"KB_{name.upper()}={got!r} is not valid: {message}")
+    return lines

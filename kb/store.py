@@ -18,7 +18,7 @@ import numpy as np
 
 from kb.analysis import stems
 from kb.sentences import SentenceVectors, unpack
-from kb.types import Chunk, Document, Filters, Theme
+from kb.types import NO_TRIP, Chunk, Document, Filters, Theme
 
 SCHEMA_VERSION = 2
 LEXICAL_WEIGHTS = (0.5, 0.5, 1.0, 1.0)
@@ -125,7 +125,12 @@ def filter_sql(filters: Filters | None, alias: str = "d") -> tuple[str, list[obj
         ("kind", filters.kind),
         ("language", filters.language),
     ):
-        if values:
+        if column == "trip" and NO_TRIP in values:
+            values = tuple(v for v in values if v != NO_TRIP)
+            either = f" OR {alias}.trip IN ({','.join('?' * len(values))})" if values else ""
+            clauses.append(f"({alias}.trip IS NULL{either})")
+            params.extend(values)
+        elif values:
             clauses.append(f"{alias}.{column} IN ({','.join('?' * len(values))})")
             params.extend(values)
     if filters.theme:
@@ -489,7 +494,7 @@ class Store:
             params = [*params, json.dumps(list(doc_ids))]
         out: dict[str, list[tuple[str, int]]] = {}
         for facet, column in (
-            ("trip", "d.trip"),
+            ("trip", f"coalesce(d.trip, '{NO_TRIP}')"),
             ("kind", "d.kind"),
             ("language", "d.language"),
             ("year", "d.year"),

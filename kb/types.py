@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+NO_TRIP = "none"
+"""The trip facet's value, and the trip filter, for documents outside any trip."""
+
 KINDS: tuple[str, ...] = (
     "trip-report",
     "workshop-notes",

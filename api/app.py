@@ -6,7 +6,15 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope, Send
 
-from api import pages, routes_documents, routes_search, widget
+from api import (
+    insights,
+    pages,
+    pages_transfer,
+    routes_documents,
+    routes_search,
+    routes_transfer,
+    widget,
+)
 from api.errors import error_response, install_error_handler
 from api.limits import Limits, document_limits, parse_networks
 from api.schemas import HealthOut, StatsOut
@@ -42,7 +50,10 @@ def create_app(kb: KnowledgeBase, settings: Settings) -> FastAPI:
     app.include_router(routes_search.build_router(settings))
     app.include_router(routes_documents.build_router(settings))
     app.include_router(_service_router())
+    app.include_router(routes_transfer.build_router(settings))
     app.include_router(pages.router)
+    app.include_router(pages_transfer.router)
+    app.include_router(insights.router)
     app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

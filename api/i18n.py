@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from api.strings_transfer import STRINGS as TRANSFER_STRINGS
+
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"
 
@@ -121,6 +123,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "query_too_long": "The question is too long (at most {n} characters).",
     },
 }
+
+for _lang, _strings in TRANSFER_STRINGS.items():  # the trips, practices and dossier pages
+    STRINGS[_lang].update(_strings)
 
 KIND_LABELS: dict[str, dict[str, str]] = {
     "fr": {

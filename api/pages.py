@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from api.cards_view import browse_counts, card_view, mark_results
 from api.deps import MAX_VALUE_CHARS, MAX_VALUES, get_kb
 from api.highlight import segments, term_ranges
 from api.i18n import Translator, pick_language
@@ -101,6 +102,7 @@ class PageContext:
         context.update(
             t=self.t,
             home_url=self.url("/"),
+            nav_url=self.url,
             switch_url=self.switch_url(),
             kind_label=self.t.kind,
             theme_label=self.theme_label,
@@ -198,6 +200,7 @@ def search_page(
         else:
             cards = [card(ctx, r, q) for r in response.results]
             total, facets = response.total, response.facets
+            mark_results(kb, cards, kb.log_search(q, response) if page == 1 else None)
             low_confidence, took_ms = response.low_confidence, response.took_ms
     else:
         documents, total = kb.documents(filters, limit=PAGE_SIZE, offset=offset)
@@ -222,6 +225,7 @@ def search_page(
         prev_url=ctx.url("/", [*params, ("page", page - 1)]) if page > 1 else None,
         next_url=ctx.url("/", [*params, ("page", page + 1)]) if page < pages else None,
         clear_url=ctx.url("/", [("q", q)]),
+        browse=None if q else browse_counts(kb),
     )
 
 
@@ -262,10 +266,16 @@ def document_page(
     kb: Annotated[KnowledgeBase, Depends(get_kb)],
     doc_id: Annotated[str, Path(min_length=1, max_length=300)],
     q: Annotated[str, Query(max_length=2000)] = "",
+    qid: Annotated[int | None, Query(ge=1, description="The logged search it was opened from.")]
+    = None,
 ) -> HTMLResponse:
-    """A document by sections; `#passage-N` targets a passage, `?q=` marks its words."""
+    """A document by sections, its practice card first when it has one; `#passage-N`
+    targets a passage, `?q=` marks its words."""
     ctx = PageContext(request, kb)
     doc = kb.document(doc_id)
+    if qid is not None:
+        kb.log_opened(qid, doc_id)
+    practice = kb.practice(doc_id)
     try:
         similar = kb.similar(doc_id, limit=5)
     except KBError:
@@ -287,6 +297,7 @@ def document_page(
             for r in similar
         ],
         back_url=ctx.url("/", [("q", q)]),
+        practice=card_view(ctx, practice) if practice else None,
     )
 
 

@@ -14,6 +14,7 @@ from api.schemas import (
     DocumentListOut,
     DocumentOut,
     ErrorOut,
+    PracticeOut,
     SimilarOut,
     UploadOut,
 )
@@ -54,8 +55,11 @@ def build_router(settings: Settings) -> APIRouter:
     def get_document(
         doc_id: DocId, kb: Annotated[KnowledgeBase, Depends(get_kb)]
     ) -> DocumentDetailOut:
-        """A document's metadata and its passages in order."""
-        return DocumentDetailOut.model_validate(kb.document(doc_id))
+        """A document's metadata, its passages in order, and its practice card if any."""
+        detail = DocumentDetailOut.model_validate(kb.document(doc_id))
+        card = kb.practice(doc_id)
+        detail.practice = PracticeOut.model_validate(card) if card else None
+        return detail
 
     @router.get(
         "/{doc_id}/file",

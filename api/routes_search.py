@@ -2,6 +2,7 @@
 # No `from __future__ import annotations`: the route annotations read `settings` bounds.
 
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -16,6 +17,15 @@ ERRORS = {
     422: {"model": ErrorOut, "description": "Invalid parameters"},
     503: {"model": ErrorOut, "description": "Index built with another model"},
 }
+
+
+LOG_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-log")
+"""Writes the query log of API searches one at a time, off the request's thread."""
+
+
+def logged() -> None:
+    """Wait until the API searches answered so far are in the query log."""
+    LOG_WRITER.submit(lambda: None).result()
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -39,6 +49,8 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> SearchOut:
         """Search passages by meaning and words; results grouped by document."""
         response = kb.search(q, filters=filters, limit=limit, offset=offset)
+        if offset == 0:  # logged beside the answer, never in its way (see kb.query_log)
+            LOG_WRITER.submit(kb.log_search, q, response)
         return SearchOut.model_validate(response)
 
     @router.get("/facets", response_model=FacetsOut, responses=ERRORS)

@@ -97,10 +97,47 @@ class ChunkOut(Model):
     position: int = 0
 
 
+class CardFieldOut(Model):
+    text: str
+    page: int | None = None
+    origin: str = Field(
+        "section",
+        description="`section` (a heading of the document), `label` (an inline 'Name :') "
+        "or `trip` (the trip's place or dates).",
+    )
+
+
+class PracticeOut(Model):
+    """A practice card. A field the document does not state is absent from `fields` and
+    listed in `not_stated` (the pages show it as 'non précisé')."""
+
+    document_id: str
+    title: str
+    document_title: str = ""
+    kind: str = "other"
+    language: str | None = None
+    trip: str | None = None
+    trip_name: str | None = None
+    themes: list[str] = []
+    organisations: list[str] = []
+    source: str | None = None
+    page: int | None = None
+    date: str | None = None
+    fields: dict[str, CardFieldOut] = Field(
+        default={},
+        description="place, period, context, description, results, resources, transfer, "
+        "lessons, contact — those found.",
+    )
+    not_stated: list[str] = []
+
+
 class DocumentDetailOut(DocumentOut):
     sha256: str | None = None
     ingested_at: str | None = None
     passages: list[ChunkOut] = Field(default=[], validation_alias="chunks")
+    practice: PracticeOut | None = Field(
+        default=None, description="Its practice card, when the document describes a practice."
+    )
 
 
 class DocumentListOut(Model):

@@ -20,6 +20,7 @@ FRONT_MATTER_KEYS = (
 )
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _PARSER = MarkdownIt("commonmark").enable("table")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -107,7 +108,10 @@ def _blocks(tokens: list[Token]) -> tuple[list[Block], str | None]:
                 blocks.append(Block("\n".join(table_rows), path))
             table_rows = []
         elif kind in ("fence", "code_block", "html_block"):
-            content = tok.content.strip()
+            content = tok.content
+            if kind == "html_block":  # comments are notes to the writer (kb template)
+                content = _COMMENT.sub("", content)
+            content = content.strip()
             if content:
                 target = items if list_depth else None
                 if target is not None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from kb import Document, Filters, KBError, KnowledgeBase, NotFound, UnsupportedDocument
+from kb import Document, Filters, KBError, KnowledgeBase, NotFound, TripInfo, UnsupportedDocument
 
 from .chunking import chunk_document, truncate
 from .jsonl import MEDIA_TYPE as JSONL_MEDIA_TYPE
@@ -71,6 +71,11 @@ def ingest_paths(
             run.ingest_file(root, root.name)
         elif root.resolve() not in pruned:
             run.record(FileOutcome(str(root), "rejected", "no such file or folder"))
+    if run.trips and not dry_run:
+        kb.put_trips([
+            TripInfo(t.slug, t.name, t.city, t.country, t.start, t.end, list(t.organisations))
+            for t in run.trips.values()
+        ])
     return run.report
 
 
@@ -127,6 +132,7 @@ class _Run:
             if doc.sha256:
                 self.by_sha.setdefault(doc.sha256, doc.id)
         self.theme_ids = frozenset(t.id for t in kb.themes())
+        self.trips: dict[str, Trip] = {}  # the trip folders walked, recorded at the end
 
     def record(self, outcome: FileOutcome) -> None:
         self.report.outcomes.append(outcome)
@@ -211,6 +217,8 @@ class _Run:
             self.record(FileOutcome(name, "rejected", f"cannot read: {exc.strerror or exc}"))
             return
         trip = trip_for(path.parent)
+        if trip is not None:
+            self.trips[trip.slug] = trip
         prefix = trip.slug if trip else path.resolve().parent.name
         self.ingest_bytes(
             name, data, doc_id=document_id(prefix, path.name), source=path.name,

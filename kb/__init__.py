@@ -4,6 +4,8 @@
 are re-exported here and form the whole public surface.
 """
 
+from kb.cards import FIELDS as CARD_FIELDS
+from kb.cards import NOT_STATED, CardField, PracticeCard, field_label
 from kb.embed import Encoder, make_encoder
 from kb.errors import (
     InvalidInput,
@@ -15,8 +17,10 @@ from kb.errors import (
     UnsupportedDocument,
 )
 from kb.knowledge_base import KnowledgeBase
+from kb.query_log import Insights, QueryFigures
 from kb.settings import Settings
 from kb.snippet import highlight_ranges
+from kb.trips import TripInfo, TripOverview
 from kb.types import (
     HEADING_SEPARATOR,
     KINDS,
@@ -35,20 +39,26 @@ from kb.types import (
 )
 
 __all__ = [
+    "CARD_FIELDS",
     "HEADING_SEPARATOR",
     "KINDS",
+    "NOT_STATED",
     "NO_TRIP",
+    "CardField",
     "Chunk",
     "Document",
     "Encoder",
     "FacetValue",
     "Filters",
+    "Insights",
     "InvalidInput",
     "KBError",
     "KnowledgeBase",
     "ModelMismatch",
     "NotFound",
     "Passage",
+    "PracticeCard",
+    "QueryFigures",
     "SearchResponse",
     "SearchResult",
     "Settings",
@@ -56,8 +66,11 @@ __all__ = [
     "Stats",
     "Theme",
     "TooLarge",
+    "TripInfo",
+    "TripOverview",
     "Unauthorized",
     "UnsupportedDocument",
+    "field_label",
     "highlight_ranges",
     "jsonable",
     "make_encoder",

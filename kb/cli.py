@@ -210,6 +210,7 @@ def reindex(ctx: click.Context) -> None:
     with open_kb(ctx) as kb, Progress(console=err, transient=True) as bar:
         task = bar.add_task("embedding", total=None)
         kb.reindex(progress=lambda done, total: bar.update(task, completed=done, total=total))
+        kb.rebuild_cards()
         figures = kb.stats()
     out.print(f"reindexed {figures.chunks} passages with {figures.model}", highlight=False)
 

@@ -7,12 +7,17 @@ SQLite read snapshot and the index snapshot of the moment.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from kb import practices as card_store
+from kb import query_log
+from kb import trips as trip_records
+from kb.cards import PracticeCard
 from kb.embed import ENCODERS, Encoder, make_encoder
 from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
@@ -423,3 +428,99 @@ class KnowledgeBase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # transfer: practice cards, trips, what partners look for (kb.practices, kb.trips,
+    # kb.query_log)
+
+    def _cards_current(self) -> None:
+        """Build the cards that are missing (see `kb.practices`): cheap when none is."""
+        with self.store.snapshot() as db:
+            if not card_store.stale(db):
+                return
+        with self._write_lock:
+            card_store.sync(self.store)
+
+    def rebuild_cards(self) -> int:
+        """Rebuild every practice card from the stored passages; documents examined."""
+        with self._write_lock:
+            with self.store.transaction() as db:
+                card_store.clear(db)
+            return card_store.sync(self.store)
+
+    def practices(
+        self, filters: Filters | None = None, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[PracticeCard], int]:
+        """Practice cards passing `filters`, newest first, and their total."""
+        self._cards_current()
+        with self.store.snapshot() as db:
+            return card_store.cards(db, filters, None, limit, offset)
+
+    def practice(self, doc_id: str) -> PracticeCard | None:
+        """The card of a document, or None when it is not a practice."""
+        found = self.practice_cards([doc_id], missing_ok=True)
+        if not found and self.store.document(self.store.reader, doc_id) is None:
+            raise NotFound(f"no document {doc_id!r}")
+        return found[0] if found else None
+
+    def practice_cards(self, ids: Sequence[str], missing_ok: bool = False) -> list[PracticeCard]:
+        """The cards of these documents, in this order; `NotFound` naming the ids that are
+        not practices (unless `missing_ok`)."""
+        self._cards_current()
+        with self.store.snapshot() as db:
+            found, _ = card_store.cards(db, None, list(dict.fromkeys(ids)))
+        unknown = sorted(set(ids) - {card.document_id for card in found})
+        if unknown and not missing_ok:
+            raise NotFound("no practice with the id " + ", ".join(repr(i) for i in unknown))
+        return found
+
+    def put_trips(self, trips: Sequence[trip_records.TripInfo]) -> None:
+        """Record what trip folders say about their trips (name, place, dates, hosts)."""
+        with self._write_lock, self.store.transaction() as db:
+            trip_records.put(db, trips)
+
+    def trips(self) -> list[trip_records.TripOverview]:
+        """Every trip with documents, newest first, with what it produced."""
+        self._cards_current()
+        with self.store.snapshot() as db:
+            return trip_records.overviews(db)
+
+    def trip(self, slug: str) -> trip_records.TripOverview:
+        self._cards_current()
+        with self.store.snapshot() as db:
+            found = trip_records.overviews(db, slug)
+        if not found:
+            raise NotFound(f"no trip {slug!r}")
+        return found[0]
+
+    def log_search(self, query: str, response: SearchResponse) -> int | None:
+        """Log a search (see `kb.query_log`); its id, or None when the log is off or the
+        write failed (reported on the `kb.query_log` logger: the search still answers)."""
+        if not self.settings.query_log:
+            return None
+        themes = response.results[0].document.themes if response.results else []
+        try:
+            return query_log.record(
+                self.store.path, query, response.total, response.low_confidence,
+                list(themes), self.settings.query_log_days,
+            )
+        except sqlite3.Error as error:
+            query_log.logger.warning("query log: the search was not logged: %s", error)
+            return None
+
+    def log_opened(self, query_id: int, doc_id: str) -> None:
+        """Record that a result of a logged search was opened (failures reported only)."""
+        if not self.settings.query_log:
+            return
+        try:
+            query_log.opened(self.store.path, query_id, doc_id)
+        except sqlite3.Error as error:
+            query_log.logger.warning("query log: the opening was not logged: %s", error)
+
+    def insights(self) -> query_log.Insights:
+        """What partners searched for: frequent queries, gaps, demand per theme, trend."""
+        with self.store.snapshot() as db:
+            return query_log.insights(db)
+
+    def insights_csv(self) -> str:
+        with self.store.snapshot() as db:
+            return query_log.to_csv(db)

@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     )
     parse_timeout_s: float = Field(30.0, description="Time limit for parsing one PDF, in seconds.")
 
+    # What partners look for (the query log behind /insights)
+    query_log: bool = Field(
+        True,
+        description=(
+            "Keep a log of searches for /insights and `kb insights`: the normalised query, "
+            "time, result count, 'no close match' flag, opened result; no IP address, "
+            "cookie or user id. `false` turns it off."
+        ),
+    )
+    query_log_days: int = Field(
+        180, ge=1, description="Days a logged search is kept; older ones are deleted."
+    )
+
     # Search bounds
     max_query_chars: int = Field(500, description="Longest query accepted, in characters.")
     max_limit: int = Field(50, description="Most results returned by one search.")

@@ -20,7 +20,7 @@ from kb.analysis import stems
 from kb.sentences import SentenceVectors, unpack
 from kb.types import NO_TRIP, Chunk, Document, Filters, Theme
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: practice cards, trips, query log (kb.practices, kb.trips, kb.query_log)
 LEXICAL_WEIGHTS = (0.5, 0.5, 1.0, 1.0)
 
 SCHEMA = """
@@ -81,6 +81,38 @@ CREATE TABLE IF NOT EXISTS themes (
     vector BLOB
 );
 CREATE TABLE IF NOT EXISTS originals (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS practice_cards (
+    document_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    is_practice INTEGER NOT NULL,
+    title TEXT,
+    fields TEXT NOT NULL DEFAULT '{}',
+    page INTEGER
+);
+CREATE TABLE IF NOT EXISTS trips (
+    slug TEXT PRIMARY KEY,
+    name TEXT,
+    city TEXT,
+    country TEXT,
+    start TEXT,
+    end_date TEXT,
+    organisations TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS query_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    query TEXT NOT NULL,
+    results INTEGER NOT NULL,
+    low_confidence INTEGER NOT NULL,
+    themes TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS query_log_at ON query_log(at);
+CREATE TABLE IF NOT EXISTS query_opens (
+    query_id INTEGER NOT NULL REFERENCES query_log(id) ON DELETE CASCADE,
+    document_id TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS query_opens_query ON query_opens(query_id);
 """
 
 DOCUMENT_COLUMNS = (

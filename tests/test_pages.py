@@ -53,7 +53,8 @@ def test_search_page_without_query_has_a_labelled_form_and_landmarks(client):
 
 def test_search_page_shows_result_cards_with_passage_links_and_marks(client):
     html = client.get("/", params={"q": "financer une SCIC"}).text
-    assert f'href="/documents/{SCIC}?q=financer+une+SCIC#passage-0"' in html
+    # qid: the logged search the result is opened from (see kb.query_log)
+    assert f'href="/documents/{SCIC}?q=financer+une+SCIC&amp;qid=1#passage-0"' in html
     assert "Copenhague 2022" in html and "Notes d&#39;atelier" in html
     assert "2022-05-17" in html
     assert "Atelier 2 › Financement" in html
@@ -207,6 +208,6 @@ def test_links_to_documents_quote_their_ids(client, kb):
 
     kb.add([Document(id="note #1?.md", title="Note étrange", chunks=[Chunk("Monnaie locale.")])])
     html = client.get("/", params={"q": "monnaie locale"}).text
-    assert 'href="/documents/note%20%231%3F.md?q=monnaie+locale#passage-0"' in html
+    assert 'href="/documents/note%20%231%3F.md?q=monnaie+locale&amp;qid=1#passage-0"' in html
     page = client.get("/documents/note%20%231%3F.md")
     assert page.status_code == 200 and "Note étrange" in page.text

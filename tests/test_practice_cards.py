@@ -29,6 +29,7 @@ fiche-pratique-tiers-lieu-alimentaire.pdf              ✓     ✓      ✓     
 practice-sheet-food-hub-cooperative.md                 ✓     ✓      ✓        ✓         ✓        ✓        ✓       –       ✓
 Fiche pratique – l'épicerie solidaire (Bologne).md     ✓     ✓      ✓        ✓         ✓        ✓        ✓       –       ✓
 fiche-pratique-mentorat-entrepreneurs-lisbonne.docx    ✗     ✓      ✓        ✓         ✓        ✓        ✓       –       ✓
+scheda-buona-pratica-riuso-tessile.md                  ✓     ✓      ✓        ✓         ✓        ✓        ✓       –       ✓
 """  # noqa: E501 - a table reads best on one line per sheet
 # The Lisbon sheet names its city only in its title and text; its trip folder (job
 # shadowing) has no single city: the card says "non précisé" rather than guess.

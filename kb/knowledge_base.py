@@ -40,6 +40,7 @@ from kb.types import (
 THEME_MARGIN = 0.01
 MAX_DETECTED_THEMES = 3
 EMBED_BATCH = 32
+CARD_SYNC_WAIT_S = 0.5  # see _cards_current
 
 Progress = Callable[[int, int], None]
 """Called with (done, total) while passages are embedded."""
@@ -433,12 +434,18 @@ class KnowledgeBase:
     # kb.query_log)
 
     def _cards_current(self) -> None:
-        """Build the cards that are missing (see `kb.practices`): cheap when none is."""
+        """Build the cards that are missing (see `kb.practices`): cheap when none is.
+        A reader never waits long behind an ingest: if the write lock stays busy, the
+        missing cards are built by a later read."""
         with self.store.snapshot() as db:
             if not card_store.stale(db):
                 return
-        with self._write_lock:
+        if not self._write_lock.acquire(timeout=CARD_SYNC_WAIT_S):
+            return
+        try:
             card_store.sync(self.store)
+        finally:
+            self._write_lock.release()
 
     def rebuild_cards(self) -> int:
         """Rebuild every practice card from the stored passages; documents examined."""

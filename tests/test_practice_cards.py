@@ -219,3 +219,25 @@ def test_a_knowledge_base_built_before_cards_gets_them_when_opened(tmp_path):
         assert base.practice("2022-copenhague--s").fields["period"].text == (
             "2022-05-16 → 2022-05-20")
         assert base.rebuild_cards() == 1
+
+
+def test_a_reader_does_not_wait_behind_a_long_write(kb):
+    import threading
+
+    kb.add([Document("s", "Fiche", [Chunk("Texte.", ("Contexte",))], kind="practice-sheet")])
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with kb._write_lock:  # as an ingest embedding a large batch holds it
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    held.wait(10)
+    try:
+        assert kb.practices() == ([], 0)  # the card is built by a later read
+    finally:
+        release.set()
+        thread.join()
+    assert kb.practices()[1] == 1

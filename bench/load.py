@@ -164,6 +164,16 @@ async def search_clients(
     return results, wall
 
 
+async def read(client: httpx.AsyncClient, path: str, params: dict | None = None) -> dict:
+    """GET, waiting as told by Retry-After while the server is busy (429/503)."""
+    while True:
+        response = await client.get(path, params=params)
+        if response.status_code not in (429, 503):
+            response.raise_for_status()
+            return response.json()
+        await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+
+
 async def uploader(url: str, files: list[Path]) -> dict[str, int]:
     """Uploads `files` one by one; each acknowledged one must be found by its title."""
     outcome: Counter[str] = Counter()
@@ -182,9 +192,9 @@ async def uploader(url: str, files: list[Path]) -> dict[str, int]:
                     continue
                 outcome["uploaded"] += 1
                 doc_id = item["document_id"]
-                doc = (await client.get(f"/api/documents/{doc_id}")).json()
-                found = await client.get("/api/search", params={"q": doc["title"], "limit": 50})
-                ids = [r["document"]["id"] for r in found.json().get("results", [])]
+                doc = await read(client, f"/api/documents/{doc_id}")
+                found = await read(client, "/api/search", {"q": doc["title"], "limit": 50})
+                ids = [r["document"]["id"] for r in found["results"]]
                 outcome["searchable" if doc_id in ids else "not_searchable"] += 1
     return dict(outcome)
 

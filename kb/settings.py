@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -134,15 +135,16 @@ class Settings(BaseSettings):
         ),
     )
     max_in_flight: int = Field(
-        4,
+        default_factory=lambda: os.cpu_count() or 2,
         ge=0,
         description=(
             "Most read requests (searches, pages) computed at once; the others wait "
-            "(`KB_QUEUE_TIMEOUT_S`). 0: no bound."
+            "(`KB_QUEUE_TIMEOUT_S`). 0: no bound. Measured best near the number of CPUs "
+            "(bench/README.md)."
         ),
     )
     queue_timeout_s: float = Field(
-        0.5,
+        0.2,
         ge=0.0,
         description="Longest wait for a free slot, in seconds; then 503 with Retry-After.",
     )

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -100,7 +101,7 @@ def kill_during_ingest(home: Path, corpus: Path, model: str, rng: random.Random,
         while process.poll() is None and documents_stored(db_path) < target:
             time.sleep(0.005)
     else:
-        delay = rng.uniform(0.0, 3.0)
+        delay = rng.uniform(0.0, 1.5)
         how = f"after {delay:.2f} s"
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(delay)
@@ -191,8 +192,9 @@ def same_as(home: Path, reference_home: Path, model: str) -> list[str]:
 
 def campaign(workdir: Path, kills: int, model: str = "tiny", documents: int = 24,
              seed: int = 0, log=None) -> list[str]:  # noqa: ANN001
-    """A clean run, then `kills` killed runs on another base, each checked, then a
-    completing run that must equal the clean one. The problems found (empty: none)."""
+    """A clean run, then `kills` killed runs on another base, each checked (a base the
+    killed runs completed is removed, so kills keep meeting writes), then a completing
+    run that must equal the clean one. The problems found (empty: none)."""
     rng = random.Random(seed)
     corpus = make_corpus(workdir / "corpus", documents)
     clean, killed = workdir / "clean", workdir / "killed"
@@ -210,6 +212,8 @@ def campaign(workdir: Path, kills: int, model: str = "tiny", documents: int = 24
             log(json.dumps({"kill": number + 1, "how": how, "stored": stored,
                             "problems": found}))
         problems += [f"kill {number + 1} ({how}): {p}" for p in found]
+        if stored == documents:  # complete: start again, so that the next kill meets writes
+            shutil.rmtree(killed)
     done = run_ingest(killed, corpus, model)
     if done.returncode != 0:
         problems.append(f"the completing run failed: {done.stderr.decode()[-500:]}")

@@ -220,6 +220,19 @@ def detect_kind(title: str, headings: list[str], hints: list[str]) -> str:
 # --------------------------------------------------------------------------- document
 
 
+def _date(props: dict[str, Any], trip: Trip | None) -> tuple[str | None, str | None]:
+    """The document's date and where it came from: its own, its trip's, its file's."""
+    for source, value in (
+        ("document", props.get("date")),
+        ("trip", trip.start if trip else None),
+        ("file", props.get("created")),
+    ):
+        date = iso_date(value)
+        if date:
+            return date, source
+    return None, None
+
+
 def build_document(
     parsed: ParsedDocument,
     chunks: list[Chunk],
@@ -252,6 +265,7 @@ def build_document(
         trip_hint = (trip.slug,) if trip and "shadowing" in trip.slug else ()
         kind = detect_kind(title, parsed.headings(), [*hints, *trip_hint])
     organisations = as_list(props.get("organisations")) or list(trip.organisations if trip else ())
+    date, date_source = _date(props, trip)
     return Document(
         id=doc_id,
         title=title,
@@ -263,9 +277,8 @@ def build_document(
         trip_name=trip.name if trip else None,
         city=trip.city if trip else None,
         country=trip.country if trip else None,
-        date=iso_date(props.get("date"))
-        or (trip.start if trip else None)
-        or iso_date(props.get("created")),
+        date=date,
+        date_source=date_source,
         themes=themes,
         organisations=organisations,
         authors=as_list(props.get("authors")),

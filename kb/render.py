@@ -8,6 +8,12 @@ from rich.text import Text
 
 from kb.types import Document, SearchResponse, Snippet, Stats
 
+DATE_SOURCES = {
+    "document": "its own",
+    "trip": "the trip's start",
+    "file": "the file's creation date",
+}
+
 
 def snippet_text(snippet: Snippet) -> Text:
     text = Text(snippet.text)
@@ -82,6 +88,8 @@ def print_document(console: Console, document: Document) -> None:
         value = getattr(document, name)
         if value:
             suffix = " (detected)" if name == "kind" and document.kind_detected else ""
+            if name == "date" and document.date_source:
+                suffix = f" ({DATE_SOURCES.get(document.date_source, document.date_source)})"
             table.add_row(Text(name, style="bold"), Text(f"{value}{suffix}"))
     for name in ("themes", "authors", "organisations"):
         values = getattr(document, name)

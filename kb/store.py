@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS documents (
     path TEXT,
     sha256 TEXT,
     media_type TEXT,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    date_source TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256);
 CREATE TABLE IF NOT EXISTS document_themes (
@@ -118,7 +119,7 @@ CREATE INDEX IF NOT EXISTS query_opens_query ON query_opens(query_id);
 DOCUMENT_COLUMNS = (
     "id, title, kind, kind_detected, language, trip, trip_name, city, country, date, "
     "themes, themes_detected, organisations, authors, source, path, sha256, media_type, "
-    "ingested_at"
+    "ingested_at, date_source"
 )
 
 
@@ -143,6 +144,7 @@ def _document(row: sqlite3.Row) -> Document:
         sha256=row["sha256"],
         media_type=row["media_type"],
         ingested_at=row["ingested_at"],
+        date_source=row["date_source"],
     )
 
 
@@ -189,6 +191,9 @@ class Store:
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
         with self.transaction() as db:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
+            if "date_source" not in columns:  # a base made before the column existed
+                db.execute("ALTER TABLE documents ADD COLUMN date_source TEXT")
             db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
@@ -271,7 +276,7 @@ class Store:
         self.delete_document(db, document.id)
         ingested = document.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
         db.execute(
-            f"INSERT INTO documents ({DOCUMENT_COLUMNS}, year) VALUES ({','.join('?' * 20)})",
+            f"INSERT INTO documents ({DOCUMENT_COLUMNS}, year) VALUES ({','.join('?' * 21)})",
             (
                 document.id,
                 document.title,
@@ -292,6 +297,7 @@ class Store:
                 document.sha256,
                 document.media_type,
                 ingested,
+                document.date_source,
                 document.year,
             ),
         )

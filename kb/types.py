@@ -62,6 +62,9 @@ class Document:
     sha256: str | None = None
     media_type: str | None = None
     ingested_at: str | None = None
+    date_source: str | None = None
+    """Where `date` came from: "document" (its own metadata or the upload form), "trip"
+    (its trip's start) or "file" (the file's creation date, PDF or DOCX)."""
     original: bytes | None = field(default=None, repr=False)
 
     @property

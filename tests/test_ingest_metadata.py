@@ -6,12 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fpdf import FPDF
 from test_ingest_readers import FONT
 
 from ingest import ingest_paths
 from ingest.metadata import detect_kind
 from kb import Filters
+from kb.cli import main
 
 TRIP = "name: Bruxelles 2024\ncity: Bruxelles\nstart: 2024-10-01\nend: 2024-10-04\n"
 
@@ -48,6 +50,16 @@ def test_the_trip_dates_come_before_the_file_creation_date(kb, trip, tmp_path):
     assert kb.document("2024-bruxelles--rapport.pdf").date == "2024-10-01"  # the trip's
     assert kb.document("2024-bruxelles--atelier.md").date == "2024-10-03"  # its own
     assert kb.document("hors-voyage--note.pdf").date == "2026-11-30"  # only the file's
+    sources = {d.id: d.date_source for d in kb.documents()[0]}
+    assert sources == {
+        "2024-bruxelles--rapport.pdf": "trip",
+        "2024-bruxelles--atelier.md": "document",
+        "hors-voyage--note.pdf": "file",
+    }
+    shown = CliRunner().invoke(
+        main, ["--home", str(kb.path), "--model", "tiny", "show", "hors-voyage--note.pdf"]
+    )
+    assert "2026-11-30 (the file's creation date)" in shown.stdout
     found, _ = kb.documents(Filters(year_from=2024, year_to=2024))
     assert {d.id for d in found} == {"2024-bruxelles--rapport.pdf", "2024-bruxelles--atelier.md"}
 
@@ -75,3 +87,19 @@ def test_the_trip_dates_come_before_the_file_creation_date(kb, trip, tmp_path):
 )
 def test_kinds_in_italian_spanish_and_catalan(title, headings, kind):
     assert detect_kind(title, headings, []) == kind
+
+
+def test_a_base_made_before_date_sources_opens_and_gains_the_column(tmp_path):
+    import sqlite3
+
+    from kb import Chunk, Document, KnowledgeBase
+
+    with KnowledgeBase(tmp_path / "kb", encoder="tiny") as kb:
+        kb.add([Document(id="a", title="A", date="2024-01-02", chunks=[Chunk("texte")])])
+    db = sqlite3.connect(tmp_path / "kb" / "kb.sqlite")
+    db.execute("ALTER TABLE documents DROP COLUMN date_source")
+    db.commit()
+    db.close()
+    with KnowledgeBase(tmp_path / "kb", encoder="tiny") as kb:
+        document = kb.document("a")
+    assert (document.date, document.date_source) == ("2024-01-02", None)

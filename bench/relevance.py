@@ -5,7 +5,9 @@
 Builds (once, then reuses) a knowledge base per corpus under bench/out/<model>/ with
 `kb ingest`, then runs `kb eval --json` for every mode and prints one table:
 PIAF (500 real French questions), the English→French probe (30 of them translated)
-and the sample corpus dev set (corpus/eval/).
+and the sample corpus dev set (corpus/eval/): nDCG@10, Recall@10, MRR@10, the answer
+phrase in a top-3 snippet, the 'no close match' flag on off-topic and on answerable
+questions, and nDCG@10 per kind of question.
 """
 
 from __future__ import annotations
@@ -77,13 +79,33 @@ def main() -> None:
             figures = json.loads(kb(home, options.model, *args, fusion=options.fusion))
             rows.append((name, mode, figures))
     print(f"model: {options.model}, fusion: {options.fusion}\n")
-    print("| set | mode | queries | nDCG@10 | Recall@10 | MRR@10 |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| set | mode | queries | nDCG@10 | Recall@10 | MRR@10 | answer-visible@3 "
+        "| off-topic flagged | answerable flagged |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, mode, f in rows:
         print(
             f"| {name} | {mode} | {f['queries']} | {f['ndcg@10']:.3f} | "
-            f"{f['recall@10']:.3f} | {f['mrr@10']:.3f} |"
+            f"{f['recall@10']:.3f} | {f['mrr@10']:.3f} | {share(f['answer_visible@3 %'])} | "
+            f"{share(f['off_topic_flagged %'])} | {share(f['answerable_flagged %'])} |"
         )
+    kinds = sorted({k for _, _, f in rows for k in f["by_kind"] if k != "all"})
+    if kinds:
+        print("\nnDCG@10 per kind of question:\n")
+        print(f"| set | mode | {' | '.join(kinds)} |")
+        print(f"|---|---|{'---|' * len(kinds)}")
+        for name, mode, f in rows:
+            if len(f["by_kind"]) > 1:
+                cells = [
+                    f"{f['by_kind'][k]['ndcg@10']:.3f}" if k in f["by_kind"] else "–"
+                    for k in kinds
+                ]
+                print(f"| {name} | {mode} | {' | '.join(cells)} |")
+
+
+def share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
 
 
 if __name__ == "__main__":

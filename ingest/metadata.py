@@ -12,13 +12,12 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kb import KINDS, Chunk, Document, Theme
+from kb import KINDS, Chunk, Document, Theme, TripInfo
 
 from .parsed import ParsedDocument
 
@@ -27,17 +26,8 @@ TRIP_FILE = "trip.yaml"
 THEMES_FILE = "themes.yaml"
 
 
-@dataclass(frozen=True)
-class Trip:
-    """A trip folder's `trip.yaml`; `slug` is the folder name."""
-
-    slug: str
-    name: str | None = None
-    city: str | None = None
-    country: str | None = None
-    start: str | None = None
-    end: str | None = None
-    organisations: tuple[str, ...] = field(default_factory=tuple)
+Trip = TripInfo
+"""A trip folder's `trip.yaml`; `slug` is the folder name (the knowledge base's type)."""
 
 
 def slugify(text: str) -> str:
@@ -76,7 +66,7 @@ def _load_trip(trip_file: Path, mtime: float) -> Trip:
         country=_str(data.get("country")),
         start=iso_date(data.get("start")),
         end=iso_date(data.get("end")),
-        organisations=tuple(as_list(data.get("organisations"))),
+        organisations=as_list(data.get("organisations")),
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from kb import Document, Filters, KBError, KnowledgeBase, NotFound, TripInfo, UnsupportedDocument
+from kb import Document, Filters, KBError, KnowledgeBase, NotFound, UnsupportedDocument
 
 from .chunking import chunk_document, truncate
 from .jsonl import MEDIA_TYPE as JSONL_MEDIA_TYPE
@@ -72,10 +72,7 @@ def ingest_paths(
         elif root.resolve() not in pruned:
             run.record(FileOutcome(str(root), "rejected", "no such file or folder"))
     if run.trips and not dry_run:
-        kb.put_trips([
-            TripInfo(t.slug, t.name, t.city, t.country, t.start, t.end, list(t.organisations))
-            for t in run.trips.values()
-        ])
+        kb.put_trips(list(run.trips.values()))
     return run.report
 
 

@@ -11,7 +11,6 @@ import json
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from pathlib import Path
 
 import faiss
@@ -92,13 +91,6 @@ class FaissIndex(VectorIndex):
         query = np.ascontiguousarray(np.atleast_2d(vector), dtype=np.float32)
         scores, ids = self._index.search(query, min(k, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-
-    def vectors(self, ids: Sequence[int]) -> np.ndarray:
-        """The stored vectors of these ids (all must be in the index)."""
-        out = np.zeros((len(ids), self.dim), dtype=np.float32)
-        for row, chunk_id in enumerate(ids):
-            out[row] = self._index.reconstruct(int(chunk_id))
-        return out
 
     def save(self, path: Path, generation: int, model: str) -> None:
         """Write atomically: a temporary file, fsynced, then renamed over `path`."""

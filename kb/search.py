@@ -182,9 +182,11 @@ class Searcher:
         for chunk_id, own in stored.items():
             ranked.sentence_scores[chunk_id] = (own.spans, own.scores(vector).tolist())
         found = dict(hits)
+        # Passages found by words alone: their vectors from the same SQLite snapshot as
+        # the words (the index snapshot may be older than it).
         others = [i for i in ranked.rows if i not in found]
-        if others:
-            found.update(zip(others, (index.vectors(others) @ vector).tolist(), strict=True))
+        for chunk_id, own in self.store.vectors_of(db, others, index.dim).items():
+            found[chunk_id] = float(own @ vector)
         for chunk_id, similarity in found.items():
             row = ranked.rows.get(chunk_id)
             if row is None:

@@ -454,6 +454,20 @@ class Store:
             vectors[i] = np.frombuffer(row[1], dtype=np.float32)
         return ids, vectors
 
+    def vectors_of(
+        self, db: sqlite3.Connection, chunk_ids: Sequence[int], dim: int
+    ) -> dict[int, np.ndarray]:
+        """The vectors of those chunks that exist in this snapshot."""
+        found: dict[int, np.ndarray] = {}
+        for start in range(0, len(chunk_ids), 500):
+            batch = [int(i) for i in chunk_ids[start : start + 500]]
+            rows = db.execute(
+                f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(batch))})",
+                batch,
+            )
+            found.update((r[0], np.frombuffer(r[1], dtype=np.float32, count=dim)) for r in rows)
+        return found
+
     def language_vectors(
         self, db: sqlite3.Connection, dim: int
     ) -> Iterator[tuple[str | None, np.ndarray]]:

@@ -21,10 +21,6 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _values(values: list[str]) -> tuple[str, ...]:
-    return tuple(v for v in values if v)
-
-
 MAX_VALUES = 50
 Value = Annotated[str, Query(max_length=MAX_VALUE_CHARS)]
 
@@ -43,11 +39,6 @@ def api_filters(
     year_to: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
 ) -> Filters:
     """Metadata filters from repeatable query parameters (values OR-ed, fields AND-ed)."""
-    return Filters(
-        trip=_values(trip),
-        theme=_values(theme),
-        kind=_values(kind),
-        language=_values(lang),
-        year_from=year_from,
-        year_to=year_to,
+    return Filters.from_values(
+        trip=trip, theme=theme, kind=kind, language=lang, year_from=year_from, year_to=year_to
     )

@@ -175,11 +175,9 @@ def search_page(
     """
     ctx = PageContext(request, kb)
     settings: Settings = request.app.state.settings
-    year_value = int(year) if year else None
     chosen = {"trip": trip, "theme": theme, "kind": kind, "language": language}
-    filters = Filters(
-        trip=tuple(trip), theme=tuple(theme), kind=tuple(kind), language=tuple(language),
-        year_from=year_value, year_to=year_value,
+    filters = Filters.from_values(
+        trip=trip, theme=theme, kind=kind, language=language, year_from=year, year_to=year
     )
     q = q.strip()
     offset = (page - 1) * PAGE_SIZE

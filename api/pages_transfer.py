@@ -64,7 +64,7 @@ def practices_page(
         ("language", ctx.t("facet_language"),
          Counter(c.language for c in everything if c.language), language, ctx.t.language),
     ]
-    filters = Filters(trip=tuple(trip), theme=tuple(theme), language=tuple(language))
+    filters = Filters.from_values(trip=trip, theme=theme, language=language)
     cards, total = kb.practices(filters, limit=GALLERY_PAGE, offset=(page - 1) * GALLERY_PAGE)
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
     pages = max(1, math.ceil(total / GALLERY_PAGE))

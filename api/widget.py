@@ -124,10 +124,6 @@ def document_url(base: str, doc_id: str, position: int | None) -> str:
     return url if position is None else f"{url}#passage-{position}"
 
 
-def _values(value: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip())
-
-
 @router.get("/embed", response_class=HTMLResponse, name="embed")
 def embed(
     request: Request,
@@ -147,9 +143,7 @@ def embed(
     error = ""
     if query:
         try:
-            response = kb.search(
-                query, Filters(trip=_values(trip), theme=_values(theme)), limit=limit
-            )
+            response = kb.search(query, Filters.from_values(trip=trip, theme=theme), limit=limit)
         except InvalidInput as exc:
             error = words["invalid"].format(message=exc)
         except KBError:

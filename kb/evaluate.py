@@ -82,18 +82,11 @@ class Scores:
 def filters_of(data: dict | None) -> Filters | None:
     if not data:
         return None
-
-    def values(key: str) -> tuple[str, ...]:
-        value = data.get(key)
-        if value is None:
-            return ()
-        return tuple(value) if isinstance(value, list) else (str(value),)
-
-    return Filters(
-        trip=values("trip"),
-        theme=values("theme"),
-        kind=values("kind"),
-        language=values("lang") or values("language"),
+    return Filters.from_values(
+        trip=data.get("trip"),
+        theme=data.get("theme"),
+        kind=data.get("kind"),
+        language=data.get("lang") or data.get("language"),
         year_from=data.get("year_from"),
         year_to=data.get("year_to"),
     )

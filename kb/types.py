@@ -6,7 +6,10 @@ dataclasses, so that `ingest/` and `api/` never need anything deeper.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from kb.errors import InvalidInput
 
 NO_TRIP = "none"
 """The trip facet's value, and the trip filter, for documents outside any trip."""
@@ -84,6 +87,10 @@ class Theme:
     description: str = ""
 
 
+FilterValues = str | Iterable[str] | None
+"""What `Filters.from_values` takes for one field."""
+
+
 @dataclass
 class Filters:
     """Metadata filters; values of one field are OR-ed, fields are AND-ed."""
@@ -99,6 +106,52 @@ class Filters:
         return not (self.trip or self.theme or self.kind or self.language) and (
             self.year_from is None and self.year_to is None
         )
+
+    @classmethod
+    def from_values(
+        cls,
+        trip: FilterValues = None,
+        theme: FilterValues = None,
+        kind: FilterValues = None,
+        language: FilterValues = None,
+        year_from: int | str | None = None,
+        year_to: int | str | None = None,
+    ) -> Filters:
+        """Filters from raw values, as a form, a query string, a command line or a JSON
+        file gives them: each field is None, a comma-joined string ("fr,en") or a list
+        of values; values are stripped and empty ones dropped. A year is an int, a
+        string of digits, or empty for none; anything else is `InvalidInput`."""
+        return cls(
+            trip=_filter_values(trip, "trip"),
+            theme=_filter_values(theme, "theme"),
+            kind=_filter_values(kind, "kind"),
+            language=_filter_values(language, "language"),
+            year_from=_year(year_from, "year_from"),
+            year_to=_year(year_to, "year_to"),
+        )
+
+
+def _filter_values(values: FilterValues, name: str) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        items: Iterable[object] = values.split(",")
+    elif isinstance(values, Iterable):
+        items = values
+    else:
+        raise InvalidInput(f"{name} must be a value or a list of values, not {values!r}")
+    stripped = (str(v).strip() for v in items)
+    return tuple(dict.fromkeys(v for v in stripped if v))
+
+
+def _year(value: int | str | None, name: str) -> int | None:
+    if value is None or isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value)
+    raise InvalidInput(f"{name} must be a year such as 2024, not {value!r}")
 
 
 @dataclass

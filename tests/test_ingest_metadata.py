@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from fpdf import FPDF
 from test_ingest_readers import FONT
 
+from cli.main import main
 from ingest import ingest_paths
 from ingest.metadata import detect_kind
 from kb import Filters
-from kb.cli import main
 
 TRIP = "name: Bruxelles 2024\ncity: Bruxelles\nstart: 2024-10-01\nend: 2024-10-04\n"
 

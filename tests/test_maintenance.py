@@ -10,8 +10,8 @@ import pytest
 from api_support import fill, sample_documents
 from click.testing import CliRunner
 
+from cli.main import main
 from kb import Chunk, Document, InvalidInput, KnowledgeBase
-from kb.cli import main
 from kb.index import FaissIndex
 from kb.maintenance import backup, check, repair, restore
 

@@ -8,8 +8,8 @@ from api_support import fill, make_app
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from cli.main import main
 from kb import NO_TRIP, Chunk, Document, Filters
-from kb.cli import main
 
 
 def loose_note() -> Document:

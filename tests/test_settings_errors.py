@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from cli.main import main
 from kb import Settings
-from kb.cli import main
 
 
 @pytest.mark.parametrize(

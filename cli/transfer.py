@@ -1,16 +1,13 @@
-"""The transfer commands of `kb`: `dossier`, `insights`, `template` (see kb/cli.py)."""
+"""The transfer commands: `kb dossier`, `kb insights`, `kb template` (objective 4)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from kb.cli import open_kb, out, reports_errors
-from kb.settings import Settings
-from kb.types import jsonable
+from cli.common import echo_json, open_kb, out, reports_errors, settings_of
 
 TEMPLATE_KINDS = ("practice-sheet", "workshop-notes", "trip-report")
 TEMPLATE_NAMES = {
@@ -38,7 +35,7 @@ def dossier(ctx: click.Context, ids: tuple[str, ...], output: Path, lang: str,
     """Write a transfer dossier of the practices IDS (document ids), in this order."""
     from ingest.dossier import write
 
-    settings: Settings = ctx.obj["settings"]
+    settings = settings_of(ctx)
     fmt = "md" if output.suffix.lower() in (".md", ".markdown") else "docx"
     with open_kb(ctx) as kb:
         cards = kb.practice_cards(list(ids))
@@ -61,7 +58,7 @@ def insights(ctx: click.Context, csv_path: Path | None, as_json: bool) -> None:
             csv_path.write_text(kb.insights_csv(), encoding="utf-8")
         enabled, days = kb.settings.query_log, kb.settings.query_log_days
     if as_json:
-        click.echo(json.dumps(jsonable(found), ensure_ascii=False, indent=2))
+        echo_json(found)
         return
     state = f"kept {days} days" if enabled else "turned off (KB_QUERY_LOG=false)"
     out.print(f"{found.searches} searches, {found.distinct} distinct questions "

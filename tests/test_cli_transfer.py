@@ -6,10 +6,11 @@ import json
 import re
 
 import docx
+from cli_support import usage_error
 from click.testing import CliRunner
 
+from cli.main import main
 from kb import CARD_FIELDS, KnowledgeBase
-from kb.cli import main
 
 
 def run(*args: str):
@@ -71,3 +72,17 @@ def test_insights_prints_and_exports_the_log(kb, tmp_path):
     assert "financer une scic" in csv_path.read_text()
     figures = json.loads(run("--home", home, "--model", "tiny", "insights", "--json").output)
     assert figures["searches"] == 1 and figures["top"][0]["query"] == "financer une scic"
+
+
+def test_transfer_commands_refuse_bad_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert "'minutes'" in usage_error(run("template", "minutes"))
+    assert "Missing argument 'IDS...'" in usage_error(run("dossier"))
+    assert not (tmp_path / "dossier.docx").exists()
+    assert "'de'" in usage_error(run("template", "trip-report", "--lang", "de"))
+
+
+def test_insights_on_an_empty_log(tmp_path):
+    result = run("--home", str(tmp_path / "kb"), "--model", "tiny", "insights")
+    assert result.exit_code == 0
+    assert "0 searches, 0 distinct questions" in result.stdout

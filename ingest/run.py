@@ -73,6 +73,8 @@ def ingest_paths(
             run.record(FileOutcome(str(root), "rejected", "no such file or folder"))
     if run.trips and not dry_run:
         kb.put_trips(list(run.trips.values()))
+    if not dry_run:
+        kb.flush()  # the derived index, written once per run rather than per document
     return run.report
 
 

@@ -74,32 +74,3 @@ def query_stems(query: str) -> list[str]:
         for stem in stemmer(language).stemWords(kept):
             seen.setdefault(stem, None)
     return list(seen)
-
-
-def coverage(query: str, known: set[str]) -> float:
-    """Share of a query's words found in the index, as such or by one of their stems."""
-    found = query_words(query)
-    if not found:
-        return 0.0
-    hits = 0
-    for word in found:
-        forms = {word, *(stemmer(lang).stemWord(word) for lang in QUERY_LANGUAGES)}
-        hits += bool(forms & known)
-    return hits / len(found)
-
-
-def _any_of(words: list[str]) -> str:
-    return " OR ".join(f'"{w}"' for w in words)
-
-
-def match_expression(query: str) -> str | None:
-    """The FTS5 MATCH expression of a user's text: its words in the title, heading and
-    text columns, or their stems in the stems column.
-
-    Every word is quoted, so operators and punctuation (`C++`, `"`, `NEAR(`, `*`, `-`)
-    are plain text and never raise.
-    """
-    found = query_words(query)
-    if not found:
-        return None
-    return f"{{title heading text}} : ({_any_of(found)}) OR stems : ({_any_of(query_stems(query))})"

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+from kb import facets as facet_counts
 from kb import practices as card_store
 from kb import query_log
 from kb import trips as trip_records
+from kb.backend import Backend, PassageText, catch_up, fields_of, open_backend
 from kb.cards import PracticeCard
 from kb.embed import ENCODERS, Encoder, make_encoder
 from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
-from kb.index import FaissIndex
 from kb.language_means import LanguageMeans
 from kb.search import Searcher, mean_vector
 from kb.sentences import pack, sentence_spans
@@ -77,8 +78,7 @@ class KnowledgeBase:
         self._encoder: Encoder | None = encoder if isinstance(encoder, Encoder) else None
         self._write_lock = threading.RLock()
         self._load_lock = threading.Lock()
-        self._index: FaissIndex | None = None
-        self._index_generation = -1
+        self._backend: Backend | None = None
         self._means: LanguageMeans | None = None
         self._means_generation = -1
 
@@ -116,24 +116,47 @@ class KnowledgeBase:
                 f"{self.model_name!r}, or open it with {built_with!r}"
             )
 
-    def _index_path(self) -> Path:
-        return self.path / "index.faiss"
+    @property
+    def backend(self) -> Backend:
+        """The retrieval backend (`KB_BACKEND`), brought up to date with SQLite when it
+        missed writes (a crash, another process) unless a write of this process is
+        under way (it brings the backend up to date itself)."""
+        backend = self._open_backend()
+        state = self.store.state()
+        behind = any(leg.state() != state for leg in backend.legs())
+        if behind and self._write_lock.acquire(blocking=False):
+            try:
+                self._catch_up(backend)
+            finally:
+                self._write_lock.release()
+        return backend
 
-    def _current_index(self) -> FaissIndex:
-        """The index of the current generation: in memory, from its file, or rebuilt."""
-        generation = self.store.generation()
-        index = self._index
-        if index is not None and self._index_generation == generation:
-            return index
-        with self._load_lock:
-            if self._index is not None and self._index_generation == generation:
-                return self._index
-            model = self.store.meta("model") or self.model_name
-            index = FaissIndex.load(self._index_path(), generation, model)
-            if index is None:
-                index = self._rebuild_index(generation, model)
-            self._index, self._index_generation = index, generation
-            return index
+    def _open_backend(self) -> Backend:
+        if self._backend is None:
+            with self._load_lock:
+                if self._backend is None:
+                    dim = int(self.store.meta("dim") or self.encoder.dim)
+                    model = self.store.meta("model") or self.model_name
+                    self._backend = open_backend(self.store, self.settings, dim, model)
+        return self._backend
+
+    def _catch_up(self, backend: Backend) -> int:
+        """Bring every leg to SQLite's state (callers hold the write lock)."""
+        changed = 0
+        with self.store.snapshot() as db:
+            state = self.store.state(db)
+            dim = int(self.store.meta("dim", db) or self.encoder.dim)
+            for leg in backend.legs():
+                changed += catch_up(leg, self.store, db, state, dim)
+        return changed
+
+    def flush(self) -> None:
+        """Write the derived indexes to lasting storage: the end of an ingest run.
+        Not needed for safety (SQLite holds every write), it saves catching up at the
+        next start."""
+        with self._write_lock:
+            if self._backend is not None:
+                self._backend.flush()
 
     def _current_means(self) -> LanguageMeans:
         """The mean vector per document language of the current generation."""
@@ -151,16 +174,6 @@ class KnowledgeBase:
                     means.add(language, vectors)
             self._means, self._means_generation = means, generation
             return means
-
-    def _rebuild_index(self, generation: int, model: str) -> FaissIndex:
-        """The index rebuilt from the vectors kept in SQLite: no re-embedding."""
-        dim = int(self.store.meta("dim") or self.encoder.dim)
-        with self.store.snapshot() as db:
-            ids, vectors = self.store.vectors(db, dim)
-        index = FaissIndex(dim)
-        index.add(ids, vectors)
-        index.save(self._index_path(), generation, model)
-        return index
 
     # writing
 
@@ -215,7 +228,7 @@ class KnowledgeBase:
             vectors, sentence_vectors = self._embed_chunks(
                 [(d.title, c.heading, c.text) for d in documents for c in d.chunks], progress
             )
-            index = self._current_index().copy()
+            backend = self.backend
             means = self._current_means().copy()
             offset = 0
             for document in documents:
@@ -225,18 +238,35 @@ class KnowledgeBase:
                 if not document.themes:
                     document.themes = self._detect_themes(own)
                     document.themes_detected = bool(document.themes)
-                with self.store.transaction() as db:
-                    self._forget_means(db, means, document.id)
-                    removed = self.store.delete_document(db, document.id)
-                    ids = self.store.put_document(db, document, own, own_sentences)
-                    self.store.set_meta(db, "model", self.model_name)
-                    self.store.set_meta(db, "dim", str(self.encoder.dim))
-                    generation = self.store.bump_generation(db)
-                index.remove(np.asarray(removed, dtype=np.int64))
-                index.add(np.asarray(ids, dtype=np.int64), own)
+                fields = [fields_of(document)] * len(document.chunks)
+                texts = [
+                    PassageText(document.title, " ".join(c.heading_path), c.text, document.language)
+                    for c in document.chunks
+                ]
+                try:
+                    with self.store.transaction() as db:
+                        self._forget_means(db, means, document.id)
+                        removed = np.asarray(self.store.delete_document(db, document.id), np.int64)
+                        backend.lexical.remove(removed)
+                        ids = np.asarray(
+                            self.store.put_document(db, document, own, own_sentences), np.int64
+                        )
+                        backend.lexical.add(ids, texts, fields)
+                        self.store.set_meta(db, "model", self.model_name)
+                        self.store.set_meta(db, "dim", str(self.encoder.dim))
+                        self.store.bump_generation(db)
+                        state = self.store.state(db)
+                except BaseException:
+                    for leg in backend.legs():
+                        leg.discard()
+                    raise
+                backend.dense.remove(removed)
+                backend.dense.add(ids, own, fields)
+                for leg in backend.legs():
+                    leg.commit(state)
                 means.add(document.language, own)
             if documents:
-                self._publish(index, generation, means)
+                self._publish_means(means, self.store.generation())
         return [d.id for d in documents]
 
     def _forget_means(self, db: sqlite3.Connection, means: LanguageMeans, doc_id: str) -> None:
@@ -245,27 +275,31 @@ class KnowledgeBase:
         if old is not None:
             means.add(old.language, self.store.vectors(db, means.dim, doc_id)[1], sign=-1)
 
-    def _publish(
-        self, index: FaissIndex, generation: int, means: LanguageMeans | None = None
-    ) -> None:
-        index.save(self._index_path(), generation, self.model_name)
+    def _publish_means(self, means: LanguageMeans, generation: int) -> None:
         with self._load_lock:
-            self._index, self._index_generation = index, generation
-            if means is not None:
-                self._means, self._means_generation = means, generation
+            self._means, self._means_generation = means, generation
 
     def remove(self, doc_id: str) -> None:
         with self._write_lock:
-            index = self._current_index().copy()
+            backend = self.backend
             means = self._current_means().copy()
-            with self.store.transaction() as db:
-                if self.store.document(db, doc_id) is None:
-                    raise NotFound(f"no document {doc_id!r}")
-                self._forget_means(db, means, doc_id)
-                removed = self.store.delete_document(db, doc_id)
-                generation = self.store.bump_generation(db)
-            index.remove(np.asarray(removed, dtype=np.int64))
-            self._publish(index, generation, means)
+            try:
+                with self.store.transaction() as db:
+                    if self.store.document(db, doc_id) is None:
+                        raise NotFound(f"no document {doc_id!r}")
+                    self._forget_means(db, means, doc_id)
+                    removed = np.asarray(self.store.delete_document(db, doc_id), np.int64)
+                    backend.lexical.remove(removed)
+                    generation = self.store.bump_generation(db)
+                    state = self.store.state(db)
+            except BaseException:
+                for leg in backend.legs():
+                    leg.discard()
+                raise
+            backend.dense.remove(removed)
+            for leg in backend.legs():
+                leg.commit(state)
+            self._publish_means(means, generation)
 
     def set_themes(self, themes: Sequence[Theme]) -> None:
         """Set the theme taxonomy; descriptions are embedded to detect document themes."""
@@ -309,10 +343,15 @@ class KnowledgeBase:
                 self.store.put_themes(db, themes, theme_vectors)
                 self.store.set_meta(db, "model", self.model_name)
                 self.store.set_meta(db, "dim", str(self.encoder.dim))
-                generation = self.store.bump_generation(db)
-            index = FaissIndex(self.encoder.dim)
-            index.add(np.asarray([r[0] for r in rows], dtype=np.int64), vectors)
-            self._publish(index, generation)
+                self.store.bump_generation(db)
+                self.store.bump_epoch(db)
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
+            with self._load_lock:
+                self._means = None
+            self._catch_up(self._open_backend())
+            self._backend.flush()
 
     # reading
 
@@ -349,11 +388,11 @@ class KnowledgeBase:
         if offset < 0:
             raise InvalidInput("offset must not be negative")
         self._check_model()
-        index = self._current_index()
+        backend = self.backend
         means = self._current_means() if mode != "lexical" else None
-        searcher = Searcher(self.store, self.encoder, self.settings, means)
+        searcher = Searcher(self.store, backend, self.encoder, self.settings, means)
         with self.store.snapshot() as db:
-            response = searcher.search(db, index, query, filters, limit, offset, mode, snippets)
+            response = searcher.search(db, query, filters, limit, offset, mode, snippets)
             response.facets = self._label_facets(db, response.facets)
         return response
 
@@ -376,7 +415,7 @@ class KnowledgeBase:
     def facets(self, filters: Filters | None = None) -> dict[str, list[FacetValue]]:
         """Counts per trip, theme, kind, language and year of the documents passing `filters`."""
         with self.store.snapshot() as db:
-            return self._label_facets(db, self.store.facet_counts(db, None, filters))
+            return self._label_facets(db, facet_counts.facet_counts(db, None, filters))
 
     def document(self, doc_id: str) -> Document:
         with self.store.snapshot() as db:
@@ -411,15 +450,15 @@ class KnowledgeBase:
     def similar(self, doc_id: str, limit: int = 5) -> list[SearchResult]:
         """Other documents closest in meaning to this one, best passage first."""
         self._check_model()
-        index = self._current_index()
+        backend = self.backend
         with self.store.snapshot() as db:
             if self.store.document(db, doc_id) is None:
                 raise NotFound(f"no document {doc_id!r}")
-            own_ids, vectors = self.store.vectors(db, index.dim, doc_id)
+            own_ids, vectors = self.store.vectors(db, backend.dense.dim, doc_id)
             if not len(own_ids):
                 return []
-            hits = index.search(mean_vector(vectors), 20 * limit, excluded=own_ids)
-            searcher = Searcher(self.store, self.encoder, self.settings)
+            hits = backend.dense.search(mean_vector(vectors), 20 * limit, excluded=own_ids)
+            searcher = Searcher(self.store, backend, self.encoder, self.settings)
             scores = dict(hits)
             results = searcher.group(scores, self.store.chunk_rows(db, list(scores)))[:limit]
             documents = self.store.documents_by_id(db, [r.document.id for r in results])
@@ -446,7 +485,7 @@ class KnowledgeBase:
     def stats(self) -> Stats:
         with self.store.snapshot() as db:
             documents, chunks = self.store.totals(db)
-            counts = self.store.counts(db)
+            counts = facet_counts.counts(db)
             return Stats(
                 documents=documents,
                 chunks=chunks,
@@ -459,6 +498,10 @@ class KnowledgeBase:
             )
 
     def close(self) -> None:
+        with self._write_lock:
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
         self.store.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -544,8 +587,12 @@ class KnowledgeBase:
         themes = response.results[0].document.themes if response.results else []
         try:
             return query_log.record(
-                self.store.path, query, response.total, response.low_confidence,
-                list(themes), self.settings.query_log_days,
+                self.store.path,
+                query,
+                response.total,
+                response.low_confidence,
+                list(themes),
+                self.settings.query_log_days,
             )
         except sqlite3.Error as error:
             query_log.logger.warning("query log: the search was not logged: %s", error)

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import faiss
 import numpy as np
 
+from kb.backend import catch_up
 from kb.errors import InvalidInput, NotFound
-from kb.index import FaissIndex
+from kb.index import FaissDense
 from kb.knowledge_base import KnowledgeBase
 
 DB_NAME = "kb.sqlite"
@@ -158,6 +158,13 @@ def restore(home: Path, src: Path) -> Copied:
             target.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),)
             )
+            # A new epoch: every derived index of the replaced base is rebuilt, not
+            # caught up (the backup's passage ids may name other passages).
+            target.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('epoch', "
+                "(SELECT coalesce(max(CAST(value AS INTEGER)), 0) + 1 FROM meta "
+                "WHERE key = 'epoch'))"
+            )
             documents, passages = _totals(target)
         finally:
             target.close()
@@ -193,11 +200,12 @@ def check(kb: KnowledgeBase) -> list[Problem]:
         problems += _check_originals(db)
         dim = int(kb.store.meta("dim", db) or 0)
         problems += _check_vectors(db, dim)
-        generation = kb.store.generation(db)
         model = kb.store.meta("model", db) or kb.model_name
         if not problems and dim:
             ids, vectors = kb.store.vectors(db, dim)
-            problems += _check_index(kb.path / INDEX_NAME, generation, model, ids, vectors)
+            index = FaissDense(kb.store, kb.path / INDEX_NAME, dim, model)
+            if index.state() == kb.store.state(db):
+                problems += _check_index(index, ids, vectors)
     return problems
 
 
@@ -258,28 +266,19 @@ def _check_vectors(db: sqlite3.Connection, dim: int) -> list[Problem]:
     return []
 
 
-def _check_index(
-    path: Path, generation: int, model: str, ids: np.ndarray, vectors: np.ndarray
-) -> list[Problem]:
-    if not path.exists():
-        return []  # a cache not built yet: the first search builds it
-    index = FaissIndex.load(path, generation, model)
-    if index is None:
-        return []  # stale (say, an ingest killed before saving it): rebuilt on first use
-    inner = index._index  # an IndexIDMap2 over a flat index: ids and vectors, in order
-    stored_ids = faiss.vector_to_array(inner.id_map)
-    order = np.argsort(stored_ids)
-    if not np.array_equal(stored_ids[order], ids):
+def _check_index(index: FaissDense, ids: np.ndarray, vectors: np.ndarray) -> list[Problem]:
+    """The saved index against SQLite, when it says it is at SQLite's state (an older
+    one is caught up on the next start)."""
+    name = index.path.name
+    stored_ids, stored = index.vectors()
+    if not np.array_equal(stored_ids, ids):
         return [
             Problem(
-                "index",
-                f"{path.name} holds {len(stored_ids)} vectors for {len(ids)} passages",
-                True,
+                "index", f"{name} holds {len(stored_ids)} vectors for {len(ids)} passages", True
             )
         ]
-    stored = inner.index.reconstruct_n(0, len(stored_ids))[order] if len(ids) else vectors
-    if not np.allclose(stored, vectors, atol=1e-6):
-        return [Problem("index", f"{path.name} has vectors that differ from SQLite", True)]
+    if len(ids) and not np.allclose(stored, vectors, atol=1e-6):
+        return [Problem("index", f"{name} has vectors that differ from SQLite", True)]
     return []
 
 
@@ -307,38 +306,19 @@ def repair(kb: KnowledgeBase) -> list[str]:
             ).rowcount
             if gone:
                 done.append(f"removed {gone} full-text entries without a passage")
-            missing = [
-                r[0]
-                for r in db.execute(
-                    "SELECT DISTINCT document_id FROM chunks "
-                    "WHERE id NOT IN (SELECT rowid FROM chunks_fts)"
-                )
-            ]
-            for doc_id in missing:
-                _restore_document(kb, db, doc_id)
-                done.append(f"re-indexed the text of {doc_id}")
             db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('rebuild')")
             done.append("rebuilt the full-text index")
             kb.store.bump_generation(db)
+        lexical = kb.backend.lexical
+        with kb.store.transaction() as db:  # passages without full-text entries
+            dim = int(kb.store.meta("dim", db) or 0)
+            state = kb.store.state(db)
+            restored = catch_up(lexical, kb.store, db, state, dim, force=True)
+        if restored:
+            done.append(f"re-indexed the text of {restored} passages")
         (kb.path / INDEX_NAME).unlink(missing_ok=True)
-        kb._current_index()  # rebuilt from the vectors in SQLite, saved
+        kb.backend.dense.reset()
+        kb._catch_up(kb.backend)
+        kb.flush()
         done.append(f"rebuilt {INDEX_NAME} from SQLite")
     return done
-
-
-def _restore_document(kb: KnowledgeBase, db: sqlite3.Connection, doc_id: str) -> None:
-    """Store a document again from its own stored parts (text, vectors, original), which
-    writes every row derived from them, its full-text entries included."""
-    document = kb.store.document(db, doc_id)
-    document.chunks = kb.store.chunks(db, doc_id)
-    dim = int(kb.store.meta("dim", db) or 0)
-    _, vectors = kb.store.vectors(db, dim, doc_id)
-    packed = [
-        db.execute(
-            "SELECT spans, vectors FROM chunk_sentences WHERE chunk_id = ?", (chunk.id,)
-        ).fetchone()
-        for chunk in document.chunks
-    ]
-    if document.sha256:
-        document.original = kb.store.original(db, document.sha256)
-    kb.store.put_document(db, document, vectors, [tuple(p) for p in packed] if all(packed) else ())

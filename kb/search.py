@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.analysis import coverage, match_expression, query_stems, query_words
+from kb.backend import Backend
 from kb.embed import Encoder
 from kb.errors import InvalidInput
-from kb.index import FaissIndex
+from kb.facets import facet_counts
 from kb.language_means import LanguageMeans
+from kb.query import AnalysedQuery
 from kb.settings import Settings
 from kb.snippet import make_snippet
 from kb.store import Store
@@ -108,16 +109,19 @@ def passage_of(row: sqlite3.Row, score: float) -> Passage:
 
 
 class Searcher:
-    """Runs one query against a store snapshot and a vector index snapshot."""
+    """Runs one query against a store snapshot and the backend's legs."""
 
     def __init__(
         self,
         store: Store,
+        backend: Backend,
         encoder: Encoder,
         settings: Settings,
         means: LanguageMeans | None = None,
     ) -> None:
         self.store = store
+        self.dense = backend.dense
+        self.lexical = backend.lexical
         self.encoder = encoder
         self.means = means
         self.fusion = settings.fusion
@@ -133,32 +137,27 @@ class Searcher:
     def rank(
         self,
         db: sqlite3.Connection,
-        index: FaissIndex,
-        query: str,
+        query: AnalysedQuery,
         filters: Filters | None,
         mode: str,
         depth: int,
     ) -> Ranked:
-        allowed = (
-            None if filters is None or filters.is_empty() else self.store.chunk_ids(db, filters)
-        )
         lexical: list[tuple[int, float]] = []
         if mode in ("hybrid", "lexical"):
-            match = match_expression(query)
-            lexical = self.store.lexical(db, match, filters, depth) if match else []
+            lexical = self.lexical.search(query, depth, filters)
         if mode == "lexical":
             rows = self.store.chunk_rows(db, [i for i, _ in lexical])
             return Ranked(dict(lexical), rows)
-        vector = self.encoder.encode_queries([query])[0]
-        hits = index.search(vector, depth, allowed=allowed)
+        vector = self.encoder.encode_queries([query.text])[0]
+        hits = self.dense.search(vector, depth, filters)
         candidates = list(dict.fromkeys([i for i, _ in hits] + [i for i, _ in lexical]))
         rows = self.store.chunk_rows(db, candidates)
         ranked = Ranked({}, rows)
-        self._dense_scores(db, index, vector, hits, ranked)
+        self._dense_scores(db, vector, hits, ranked)
         if mode == "dense":
             ranked.scores = dict(ranked.similarity)
             return ranked
-        weight = self.lexical_weight(db, query)
+        weight = self.lexical_weight(query)
         if self.fusion == "rrf":
             order = sorted(ranked.similarity, key=lambda i: -ranked.similarity[i])
             ranked.scores = rrf([order, [i for i, _ in lexical]], self.rrf_k, [1.0, weight])
@@ -170,7 +169,6 @@ class Searcher:
     def _dense_scores(
         self,
         db: sqlite3.Connection,
-        index: FaissIndex,
         vector: np.ndarray,
         hits: list[tuple[int, float]],
         ranked: Ranked,
@@ -178,14 +176,14 @@ class Searcher:
         """Each candidate's dense score: its similarity mixed with its best sentence's,
         less its language's offset; and its sentence scores, for the snippets."""
         offsets = self.means.offsets(vector) if self.means is not None else {}
-        stored = self.store.sentence_vectors(db, list(ranked.rows), index.dim)
+        stored = self.store.sentence_vectors(db, list(ranked.rows), self.dense.dim)
         for chunk_id, own in stored.items():
             ranked.sentence_scores[chunk_id] = (own.spans, own.scores(vector).tolist())
         found = dict(hits)
         # Passages found by words alone: their vectors from the same SQLite snapshot as
         # the words (the index snapshot may be older than it).
         others = [i for i in ranked.rows if i not in found]
-        for chunk_id, own in self.store.vectors_of(db, others, index.dim).items():
+        for chunk_id, own in self.store.vectors_of(db, others, self.dense.dim).items():
             found[chunk_id] = float(own @ vector)
         for chunk_id, similarity in found.items():
             row = ranked.rows.get(chunk_id)
@@ -196,18 +194,16 @@ class Searcher:
                 similarity = (1 - SENTENCE_SHARE) * similarity + SENTENCE_SHARE * max(scores)
             ranked.similarity[chunk_id] = similarity - offsets.get(row["language"] or "", 0.0)
 
-    def lexical_weight(self, db: sqlite3.Connection, query: str) -> float:
+    def lexical_weight(self, query: AnalysedQuery) -> float:
         """Weight of the lexical leg: the share of the query's words that the index
         knows, so that a query phrased in other words or another language is ranked
         by meaning rather than dragged down by chance word matches."""
-        known = self.store.known_terms(db, query_words(query) + query_stems(query))
-        return coverage(query, known) ** LEXICAL_COVERAGE_POWER
+        return query.coverage(self.lexical.known_terms(query)) ** LEXICAL_COVERAGE_POWER
 
     def search(
         self,
         db: sqlite3.Connection,
-        index: FaissIndex,
-        query: str,
+        text: str,
         filters: Filters | None,
         limit: int,
         offset: int,
@@ -218,7 +214,8 @@ class Searcher:
         if mode not in MODES:
             raise InvalidInput(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         depth = max(CANDIDATES, 4 * (offset + limit))
-        ranked = self.rank(db, index, query, filters, mode, depth)
+        query = AnalysedQuery.of(text)
+        ranked = self.rank(db, query, filters, mode, depth)
         results = self.group(ranked.scores, ranked.rows)
         passing = self.passing(results, ranked)
         low_confidence = not passing
@@ -229,9 +226,9 @@ class Searcher:
             result.document = documents[result.document.id]
         if snippets:
             self.add_snippets(page, query, ranked)
-        facets = self.store.facet_counts(db, [r.document.id for r in passing], None)
+        facets = facet_counts(db, [r.document.id for r in passing], None)
         return SearchResponse(
-            query=query,
+            query=text,
             results=page,
             total=len(passing),
             facets=facets,  # labelled by the facade
@@ -261,7 +258,9 @@ class Searcher:
             default=-1.0,
         )
 
-    def add_snippets(self, results: list[SearchResult], query: str, ranked: Ranked) -> None:
+    def add_snippets(
+        self, results: list[SearchResult], query: AnalysedQuery, ranked: Ranked
+    ) -> None:
         """Each result's snippet: the sentences of its passage that hold the query's
         words, then those closest in meaning (sentence vectors stored at ingest)."""
         for result in results:

@@ -40,6 +40,38 @@ class Settings(BaseSettings):
         "", description="Prefix added to passages for a sentence-transformers model."
     )
 
+    # Retrieval backend (kb.backend)
+    backend: Literal["embedded", "milvus"] = Field(
+        "embedded",
+        description=(
+            "Where retrieval runs: `embedded` (FAISS and SQLite FTS5 beside the SQLite "
+            "file, one machine) or `milvus` (a Milvus collection: Milvus Lite in the "
+            "knowledge base's folder, or a cluster at `KB_MILVUS_URI`)."
+        ),
+    )
+    ann_from: int = Field(
+        30_000,
+        ge=0,
+        description=(
+            "Passages from which the embedded dense index searches an HNSW graph instead "
+            "of every vector (exact below; recall@10 against exact in bench/README.md)."
+        ),
+    )
+    ann_ef: int = Field(
+        128, ge=16, description="Candidates the HNSW graph examines per search (efSearch)."
+    )
+    milvus_uri: str = Field(
+        "",
+        description=(
+            "Milvus to use with `KB_BACKEND=milvus`: a cluster's address "
+            "(`http://host:19530`); empty: Milvus Lite in the knowledge base's folder."
+        ),
+    )
+    milvus_token: str = Field("", description="Milvus token (`user:password` or an API key).")
+    milvus_collection: str = Field(
+        "savoir_faire", description="Name of the Milvus collection of passages."
+    )
+
     # Ingest bounds
     chunk_tokens: int = Field(
         260, ge=50, le=1000, description="Target chunk size in tokens (words × 1.3)."

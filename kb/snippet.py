@@ -6,7 +6,7 @@ text and wraps the ranges itself, so no markup ever comes from here.
 
 from __future__ import annotations
 
-from kb.analysis import content_words
+from kb.query import AnalysedQuery
 from kb.text import WORD, fold, sentences
 from kb.types import Snippet
 
@@ -30,10 +30,12 @@ def _matches(word: str, query_terms: set[str]) -> bool:
     )
 
 
-def highlight_ranges(text: str, query: str) -> list[tuple[int, int]]:
+def highlight_ranges(text: str, query: str | AnalysedQuery) -> list[tuple[int, int]]:
     """Ranges of the words of `text` that match a query word (accents and case folded,
     stop words left out)."""
-    query_terms = {t for t in content_words(query) if len(t) > 2 or t.isdigit()}
+    if isinstance(query, str):
+        query = AnalysedQuery.of(query)
+    query_terms = query.highlight_terms
     if not query_terms:
         return []
     folded = fold(text)
@@ -49,7 +51,9 @@ def _clip(text: str, start: int, end: int) -> tuple[str, int]:
     return text[start:cut].rstrip() + " …", start
 
 
-def make_snippet(text: str, query: str, sentence_scores: list[float] | None = None) -> Snippet:
+def make_snippet(
+    text: str, query: str | AnalysedQuery, sentence_scores: list[float] | None = None
+) -> Snippet:
     """The best sentence (and its neighbour while it fits) of a passage, highlighted.
 
     Sentences are ranked by the query words they hold, then by `sentence_scores`

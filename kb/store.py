@@ -11,17 +11,18 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from kb.analysis import stems
+from kb.backend import PassageFields, PassageText
+from kb.filters import filter_sql
 from kb.sentences import SentenceVectors, unpack
-from kb.types import NO_TRIP, Chunk, Document, Filters, Theme
+from kb.types import Chunk, Document, Filters, Theme
 
 SCHEMA_VERSION = 3  # 3: practice cards, trips, query log (kb.practices, kb.trips, kb.query_log)
-LEXICAL_WEIGHTS = (0.5, 0.5, 1.0, 1.0)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,10 +70,6 @@ CREATE TABLE IF NOT EXISTS chunk_sentences (
     spans BLOB NOT NULL,
     vectors BLOB NOT NULL
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    title, heading, text, stems, tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS themes (
     id TEXT PRIMARY KEY,
     position INTEGER NOT NULL,
@@ -148,38 +145,11 @@ def _document(row: sqlite3.Row) -> Document:
     )
 
 
-def filter_sql(filters: Filters | None, alias: str = "d") -> tuple[str, list[object]]:
-    """A WHERE fragment (always valid, `1` when empty) on the documents table."""
-    clauses: list[str] = ["1"]
-    params: list[object] = []
-    if filters is None:
-        return "1", params
-    for column, values in (
-        ("trip", filters.trip),
-        ("kind", filters.kind),
-        ("language", filters.language),
-    ):
-        if column == "trip" and NO_TRIP in values:
-            values = tuple(v for v in values if v != NO_TRIP)
-            either = f" OR {alias}.trip IN ({','.join('?' * len(values))})" if values else ""
-            clauses.append(f"({alias}.trip IS NULL{either})")
-            params.extend(values)
-        elif values:
-            clauses.append(f"{alias}.{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
-    if filters.theme:
-        marks = ",".join("?" * len(filters.theme))
-        clauses.append(
-            f"{alias}.id IN (SELECT document_id FROM document_themes WHERE theme IN ({marks}))"
-        )
-        params.extend(filters.theme)
-    if filters.year_from is not None:
-        clauses.append(f"{alias}.year >= ?")
-        params.append(filters.year_from)
-    if filters.year_to is not None:
-        clauses.append(f"{alias}.year <= ?")
-        params.append(filters.year_to)
-    return " AND ".join(clauses), params
+@dataclass(frozen=True)
+class PassageRow:
+    id: int
+    fields: PassageFields
+    text: PassageText
 
 
 class Store:
@@ -207,6 +177,11 @@ class Store:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 10000")
         return db
+
+    @property
+    def writer(self) -> sqlite3.Connection:
+        """The writer connection: used under the knowledge base's write lock only."""
+        return self._writer
 
     @property
     def reader(self) -> sqlite3.Connection:
@@ -256,6 +231,15 @@ class Store:
 
     def generation(self, db: sqlite3.Connection | None = None) -> int:
         return int(self.meta("generation", db) or 0)
+
+    def state(self, db: sqlite3.Connection | None = None) -> str:
+        """'epoch:generation': the generation counts every write; the epoch, every
+        re-embedding of the vectors (a derived index of another epoch is rebuilt)."""
+        db = db or self.reader
+        return f"{self.meta('epoch', db) or 0}:{self.generation(db)}"
+
+    def bump_epoch(self, db: sqlite3.Connection) -> None:
+        self.set_meta(db, "epoch", str(int(self.meta("epoch", db) or 0) + 1))
 
     def bump_generation(self, db: sqlite3.Connection) -> int:
         generation = self.generation(db) + 1
@@ -311,11 +295,14 @@ class Store:
                 (document.sha256, document.original),
             )
         ids: list[int] = []
+        last = self.last_chunk_id(db)
         for chunk, vector in zip(document.chunks, vectors, strict=True):
-            cursor = db.execute(
-                "INSERT INTO chunks (document_id, position, heading, page, text, vector) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+            last += 1
+            db.execute(
+                "INSERT INTO chunks (id, document_id, position, heading, page, text, vector) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
+                    last,
                     document.id,
                     chunk.position,
                     json.dumps(list(chunk.heading_path), ensure_ascii=False),
@@ -324,32 +311,26 @@ class Store:
                     np.asarray(vector, dtype=np.float32).tobytes(),
                 ),
             )
-            chunk_id = int(cursor.lastrowid)
+            chunk_id = last
             ids.append(chunk_id)
             if sentence_vectors:
                 db.execute(
                     "INSERT INTO chunk_sentences VALUES (?, ?, ?)",
                     (chunk_id, *sentence_vectors[len(ids) - 1]),
                 )
-            heading = " ".join(chunk.heading_path)
-            db.execute(
-                "INSERT INTO chunks_fts (rowid, title, heading, text, stems) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    chunk_id,
-                    document.title,
-                    heading,
-                    chunk.text,
-                    stems(f"{document.title}\n{heading}\n{chunk.text}", document.language),
-                ),
-            )
+        self.set_meta(db, "last_chunk_id", str(last))
         return ids
+
+    def last_chunk_id(self, db: sqlite3.Connection) -> int:
+        """The highest chunk id ever given: ids are never reused, so a derived index
+        that holds an id holds that very passage."""
+        stored = int(self.meta("last_chunk_id", db) or 0)
+        highest = db.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0
+        return max(stored, int(highest))
 
     def delete_document(self, db: sqlite3.Connection, doc_id: str) -> list[int]:
         """Remove a document and its chunks; the removed chunk ids (empty if absent)."""
         ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,))]
-        if ids:
-            db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
         sha = db.execute("SELECT sha256 FROM documents WHERE id = ?", (doc_id,)).fetchone()
         db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         if sha and sha[0]:
@@ -437,6 +418,37 @@ class Store:
             params,
         ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def chunk_id_array(self, db: sqlite3.Connection) -> np.ndarray:
+        """Every chunk id, in order."""
+        rows = db.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def passage_rows(self, db: sqlite3.Connection, chunk_ids: np.ndarray) -> list[PassageRow]:
+        """What the retrieval legs index of each of those chunks that exist, in id order."""
+        found: list[PassageRow] = []
+        for start in range(0, len(chunk_ids), 500):
+            batch = [int(i) for i in chunk_ids[start : start + 500]]
+            rows = db.execute(
+                "SELECT c.id, c.heading, c.text, d.id AS document_id, d.title, d.language, "
+                "d.trip, d.kind, d.year, d.themes FROM chunks c "
+                "JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({','.join('?' * len(batch))}) ORDER BY c.id",
+                batch,
+            )
+            for r in rows:
+                fields = PassageFields(
+                    r["document_id"],
+                    r["language"],
+                    r["trip"],
+                    r["kind"],
+                    r["year"],
+                    tuple(json.loads(r["themes"])),
+                )
+                heading = " ".join(json.loads(r["heading"]))
+                text = PassageText(r["title"], heading, r["text"], r["language"])
+                found.append(PassageRow(int(r["id"]), fields, text))
+        return found
 
     def vectors(
         self, db: sqlite3.Connection, dim: int, doc_id: str | None = None
@@ -526,66 +538,6 @@ class Store:
             found.update((r[0], unpack(r[1], r[2], dim)) for r in rows)
         return found
 
-    def lexical(
-        self,
-        db: sqlite3.Connection,
-        match: str,
-        filters: Filters | None,
-        limit: int,
-        weights: tuple[float, float, float, float] = LEXICAL_WEIGHTS,
-    ) -> list[tuple[int, float]]:
-        """(chunk id, bm25) best first for an FTS5 MATCH expression; `weights` are the
-        BM25 weights of the title, heading, text and stems columns."""
-        where, params = filter_sql(filters)
-        weights = ", ".join(str(float(w)) for w in weights)
-        rows = db.execute(
-            f"SELECT f.rowid, bm25(chunks_fts, {weights}) AS rank FROM chunks_fts f "
-            "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id "
-            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
-            [match, *params, limit],
-        ).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
-
-    def known_terms(self, db: sqlite3.Connection, terms: Sequence[str]) -> set[str]:
-        """Those of `terms` that occur somewhere in the full-text index."""
-        if not terms:
-            return set()
-        rows = db.execute(
-            f"SELECT term FROM chunks_vocab WHERE term IN ({','.join('?' * len(terms))})",
-            list(terms),
-        )
-        return {r[0] for r in rows}
-
-    def facet_counts(
-        self, db: sqlite3.Connection, doc_ids: Sequence[str] | None, filters: Filters | None
-    ) -> dict[str, list[tuple[str, int]]]:
-        """Counts per trip, theme, kind, language and year over some documents."""
-        where, params = filter_sql(filters)
-        if doc_ids is not None:
-            where += " AND d.id IN (SELECT value FROM json_each(?))"
-            params = [*params, json.dumps(list(doc_ids))]
-        out: dict[str, list[tuple[str, int]]] = {}
-        for facet, column in (
-            ("trip", f"coalesce(d.trip, '{NO_TRIP}')"),
-            ("kind", "d.kind"),
-            ("language", "d.language"),
-            ("year", "d.year"),
-        ):
-            rows = db.execute(
-                f"SELECT {column}, count(*) FROM documents d WHERE {where} AND {column} "
-                f"IS NOT NULL GROUP BY {column} ORDER BY count(*) DESC, {column}",
-                params,
-            )
-            out[facet] = [(str(r[0]), int(r[1])) for r in rows]
-        rows = db.execute(
-            "SELECT t.theme, count(*) FROM document_themes t JOIN documents d "
-            f"ON d.id = t.document_id WHERE {where} GROUP BY t.theme "
-            "ORDER BY count(*) DESC, t.theme",
-            params,
-        )
-        out["theme"] = [(str(r[0]), int(r[1])) for r in rows]
-        return out
-
     # themes
 
     def put_themes(
@@ -608,15 +560,6 @@ class Store:
             )
             for r in rows
         ]
-
-    def counts(self, db: sqlite3.Connection) -> dict[str, dict[str, int]]:
-        out = {}
-        for column in ("trip", "kind", "language"):
-            rows = db.execute(
-                f"SELECT coalesce({column}, ''), count(*) FROM documents GROUP BY 1 ORDER BY 1"
-            )
-            out[column] = {r[0]: r[1] for r in rows}
-        return out
 
     def totals(self, db: sqlite3.Connection) -> tuple[int, int]:
         documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]

@@ -182,14 +182,19 @@ def test_deleting_the_index_file_rebuilds_it_without_re_embedding(tmp_path):
     assert (tmp_path / "index.faiss").exists()
 
 
-def test_stale_index_file_is_rebuilt(tmp_path):
+def test_stale_index_file_catches_up_with_sqlite(tmp_path):
     with KnowledgeBase(tmp_path, encoder="tiny") as kb:
-        kb.add([SAMPLE[1]])
+        kb.add([SAMPLE[0], SAMPLE[1]])
+        kb.flush()
         stale = (tmp_path / "index.faiss").read_bytes()
         kb.add([SAMPLE[2]])
+        kb.remove(SAMPLE[1].id)
     (tmp_path / "index.faiss").write_bytes(stale)
     with KnowledgeBase(tmp_path, encoder="tiny") as kb:
-        assert "food" in {r.document.id for r in kb.search("urban farms canteens").results}
+        found = {r.document.id for r in kb.search("urban farms canteens", mode="dense").results}
+        assert "food" in found
+        assert SAMPLE[1].id not in found
+        assert set(kb.backend.dense.ids()) == set(kb.backend.lexical.ids())
 
 
 def test_another_model_refuses_to_search_until_reindexed(tmp_path):
@@ -318,13 +323,18 @@ def test_rrf_fusion():
 
 
 def test_lexical_leg_weighs_by_the_share_of_query_words_the_index_knows(filled):
+    from kb.query import AnalysedQuery
     from kb.search import Searcher
 
-    searcher = Searcher(filled.store, filled.encoder, filled.settings)
-    with filled.store.snapshot() as db:
-        assert searcher.lexical_weight(db, "financement SCIC") == pytest.approx(1.0)
-        assert searcher.lexical_weight(db, "financement zygomatique") == pytest.approx(0.25)
-        assert searcher.lexical_weight(db, "zygomatique blorp") == 0.0
+    searcher = Searcher(filled.store, filled.backend, filled.encoder, filled.settings)
+
+    def weight(text):
+        return searcher.lexical_weight(AnalysedQuery.of(text))
+
+    with filled.store.snapshot():
+        assert weight("financement SCIC") == pytest.approx(1.0)
+        assert weight("financement zygomatique") == pytest.approx(0.25)
+        assert weight("zygomatique blorp") == 0.0
 
 
 @pytest.mark.parametrize("fusion", ["score", "rrf"])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from kb import Chunk, Document, InvalidInput, KnowledgeBase
-from kb.index import FaissIndex
+from kb.index import FaissDense
 from kb.maintenance import backup, check, repair, restore
 
 
@@ -109,15 +109,19 @@ def test_check_finds_a_passage_missing_from_the_full_text_index_and_repairs_it(k
 def test_check_finds_a_vector_index_that_disagrees_with_sqlite(kb):
     fill(kb)
     kb.search("SCIC")  # builds and saves index.faiss
-    generation = kb.store.generation()
+    state = kb.store.state()
     ids_, vectors = kb.store.vectors(kb.store.reader, kb.encoder.dim)
-    wrong = FaissIndex(kb.encoder.dim)
-    wrong.add(ids_[1:], vectors[1:])
-    wrong.save(kb.path / "index.faiss", generation, kb.model_name)
+
+    def save(ids, vectors):
+        wrong = FaissDense(kb.store, kb.path / "index.faiss", kb.encoder.dim, kb.model_name)
+        wrong.reset()
+        wrong.add(ids, vectors, [])
+        wrong.commit(state)
+        wrong.flush()
+
+    save(ids_[1:], vectors[1:])
     assert [p.area for p in check(kb)] == ["index"]
-    other = FaissIndex(kb.encoder.dim)
-    other.add(ids_, np.roll(vectors, 1, axis=0))
-    other.save(kb.path / "index.faiss", generation, kb.model_name)
+    save(ids_, np.roll(vectors, 1, axis=0))
     assert "differ" in check(kb)[0].message
     repair(kb)
     assert check(kb) == []
@@ -152,3 +156,4 @@ def test_the_commands_back_up_check_and_restore(kb, tmp_path):
     missing = kb_command(tmp_path / "nowhere", "check")
     assert missing.exit_code == 1 and "no knowledge base" in missing.stderr
     assert not (tmp_path / "nowhere").exists()
+

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from kb import Chunk, Document, Filters, Theme
+from kb import Chunk, Document, Theme
 from kb.store import Store
 
 
@@ -49,15 +49,18 @@ def test_document_round_trip_keeps_metadata_chunks_and_vectors(store):
     assert content == b"bytes"
 
 
-def test_replacing_a_document_leaves_no_old_chunk_or_fts_row(store):
+def test_replacing_a_document_gives_new_chunk_ids_never_reused(store):
     with store.transaction() as db:
-        store.put_document(db, document(), vectors(2))
+        first = store.put_document(db, document(), vectors(2))
     with store.transaction() as db:
-        store.put_document(db, document(chunks=[Chunk("nouveau texte")]), vectors(1))
+        second = store.put_document(db, document(chunks=[Chunk("nouveau texte")]), vectors(1))
+    with store.transaction() as db:
+        store.delete_document(db, "a")
+        third = store.put_document(db, document("b"), vectors(2))
     with store.snapshot() as db:
-        assert [c.text for c in store.chunks(db, "a")] == ["nouveau texte"]
-        assert store.lexical(db, '"premier"', None, 10) == []
-        assert len(store.lexical(db, '"nouveau"', None, 10)) == 1
+        assert [c.text for c in store.chunks(db, "b")] == ["premier passage", "second"]
+        assert list(store.chunk_id_array(db)) == third
+    assert min(second) > max(first) and min(third) > max(second)
 
 
 def test_failed_transaction_rolls_back_everything(store):
@@ -67,47 +70,6 @@ def test_failed_transaction_rolls_back_everything(store):
     with store.snapshot() as db:
         assert store.document(db, "a") is None
         assert store.totals(db) == (0, 0)
-
-
-def test_fts_folds_accents_and_filters_apply_in_sql(store):
-    with store.transaction() as db:
-        store.put_document(
-            db, document("a", chunks=[Chunk("Économie circulaire")], trip="t1"), vectors(1)
-        )
-        store.put_document(
-            db, document("b", chunks=[Chunk("economie sociale")], trip="t2"), vectors(1)
-        )
-    with store.snapshot() as db:
-        assert len(store.lexical(db, '"economie"', None, 10)) == 2
-        only_t2 = store.lexical(db, '"économie"', Filters(trip=("t2",)), 10)
-        assert len(only_t2) == 1
-        assert store.chunk_rows(db, [only_t2[0][0]])[only_t2[0][0]]["document_id"] == "b"
-
-
-def test_facet_counts_over_some_documents(store):
-    with store.transaction() as db:
-        for i, (trip, theme) in enumerate(
-            [("t1", "funding"), ("t1", "inclusion"), ("t2", "funding")]
-        ):
-            store.put_document(
-                db,
-                document(
-                    f"d{i}",
-                    chunks=[Chunk("x")],
-                    trip=trip,
-                    themes=[theme],
-                    date=f"202{i}-01-01",
-                    kind="practice-sheet",
-                ),
-                vectors(1),
-            )
-    with store.snapshot() as db:
-        every = store.facet_counts(db, None, None)
-        some = store.facet_counts(db, ["d0", "d2"], None)
-    assert dict(every["trip"]) == {"t1": 2, "t2": 1}
-    assert dict(every["theme"]) == {"funding": 2, "inclusion": 1}
-    assert dict(some["trip"]) == {"t1": 1, "t2": 1}
-    assert dict(some["year"]) == {"2020": 1, "2022": 1}
 
 
 def test_original_is_dropped_with_its_last_document(store):

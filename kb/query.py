@@ -1,0 +1,58 @@
+"""A query analysed once: its words, their stems, the full-text expression and the
+terms to highlight, passed down to every leg and to the snippets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.analysis import QUERY_LANGUAGES, content_words, query_stems, query_words, stemmer
+
+
+@dataclass(frozen=True)
+class AnalysedQuery:
+    text: str
+    words: tuple[str, ...]
+    """Content words, folded (all the words when none is a content word)."""
+    stems: tuple[str, ...]
+    """Distinct stems of `words` in every query language."""
+    highlight_terms: frozenset[str]
+    """Content words of three letters or more, and numbers."""
+
+    @classmethod
+    def of(cls, text: str) -> AnalysedQuery:
+        return cls(
+            text=text,
+            words=tuple(query_words(text)),
+            stems=tuple(query_stems(text)),
+            highlight_terms=frozenset(t for t in content_words(text) if len(t) > 2 or t.isdigit()),
+        )
+
+    @property
+    def terms(self) -> list[str]:
+        """Words and stems, for a vocabulary look-up."""
+        return list(dict.fromkeys(self.words + self.stems))
+
+    def match_expression(self) -> str | None:
+        """The FTS5 MATCH expression: the words in the title, heading and text columns,
+        or their stems in the stems column. Every word is quoted, so operators and
+        punctuation (`C++`, `"`, `NEAR(`, `*`, `-`) are plain text and never raise."""
+        if not self.words:
+            return None
+        return (
+            f"{{title heading text}} : ({_any_of(self.words)}) OR stems : ({_any_of(self.stems)})"
+        )
+
+    def coverage(self, known: set[str]) -> float:
+        """Share of the words found in an index's vocabulary `known`, as such or by one
+        of their stems."""
+        if not self.words:
+            return 0.0
+        hits = 0
+        for word in self.words:
+            forms = {word, *(stemmer(lang).stemWord(word) for lang in QUERY_LANGUAGES)}
+            hits += bool(forms & known)
+        return hits / len(self.words)
+
+
+def _any_of(words: tuple[str, ...]) -> str:
+    return " OR ".join(f'"{w}"' for w in words)

@@ -26,6 +26,7 @@ from kb.errors import InvalidInput
 from kb.facets import facet_counts
 from kb.language_means import LanguageMeans
 from kb.query import AnalysedQuery
+from kb.sentences import scores_of_many
 from kb.settings import Settings
 from kb.snippet import make_snippet
 from kb.store import Store
@@ -92,9 +93,7 @@ class Ranked:
     rows: dict[int, sqlite3.Row] = field(default_factory=dict)
     similarity: dict[int, float] = field(default_factory=dict)
     """Language-corrected dense score of each dense candidate."""
-    sentence_scores: dict[int, tuple[list[tuple[int, int]], list[float]]] = field(
-        default_factory=dict
-    )
+    sentence_scores: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def passage_of(row: sqlite3.Row, score: float) -> Passage:
@@ -176,9 +175,8 @@ class Searcher:
         """Each candidate's dense score: its similarity mixed with its best sentence's,
         less its language's offset; and its sentence scores, for the snippets."""
         offsets = self.means.offsets(vector) if self.means is not None else {}
-        stored = self.store.sentence_vectors(db, list(ranked.rows), self.dense.dim)
-        for chunk_id, own in stored.items():
-            ranked.sentence_scores[chunk_id] = (own.spans, own.scores(vector).tolist())
+        packed = self.store.packed_sentences(db, list(ranked.rows))
+        ranked.sentence_scores = scores_of_many(packed, self.dense.dim, vector)
         found = dict(hits)
         # Passages found by words alone: their vectors from the same SQLite snapshot as
         # the words (the index snapshot may be older than it).
@@ -189,9 +187,10 @@ class Searcher:
             row = ranked.rows.get(chunk_id)
             if row is None:
                 continue
-            scores = ranked.sentence_scores.get(chunk_id, ((), []))[1]
-            if scores:
-                similarity = (1 - SENTENCE_SHARE) * similarity + SENTENCE_SHARE * max(scores)
+            own = ranked.sentence_scores.get(chunk_id)
+            if own is not None and len(own[1]):
+                best = float(own[1].max())
+                similarity = (1 - SENTENCE_SHARE) * similarity + SENTENCE_SHARE * best
             ranked.similarity[chunk_id] = similarity - offsets.get(row["language"] or "", 0.0)
 
     def lexical_weight(self, query: AnalysedQuery) -> float:
@@ -304,7 +303,7 @@ def sentence_scores(
         score = 0.0
         for (a, b), value in zip(spans, scores, strict=True):
             if a <= start < b:
-                score = value
+                score = float(value)
                 break
         out.append(score)
     return out

@@ -72,3 +72,22 @@ def unpack(spans: bytes, vectors: bytes, dim: int) -> SentenceVectors:
     scale = rows[:, :4].copy().view(np.float32)
     values = rows[:, 4:].astype(np.float32) * scale
     return SentenceVectors([(int(a), int(b)) for a, b in pairs], values)
+
+
+def scores_of_many(
+    packed: Sequence[tuple[int, bytes, bytes]], dim: int, query_vector: np.ndarray
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """(spans, sentence scores) of many passages' packed sentences, by passage id, in one
+    matrix product: what a search needs of every candidate."""
+    if not packed:
+        return {}
+    rows = np.frombuffer(b"".join(p[2] for p in packed), dtype=np.int8).reshape(-1, 4 + dim)
+    scale = rows[:, :4].copy().view(np.float32)[:, 0]
+    scores = (rows[:, 4:] @ query_vector.astype(np.float32)) * scale
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    start = 0
+    for chunk_id, spans, _ in packed:
+        pairs = np.frombuffer(spans, dtype=np.int32).reshape(-1, 2)
+        out[chunk_id] = (pairs, scores[start : start + len(pairs)])
+        start += len(pairs)
+    return out

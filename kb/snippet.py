@@ -38,8 +38,13 @@ def highlight_ranges(text: str, query: str | AnalysedQuery) -> list[tuple[int, i
     query_terms = query.highlight_terms
     if not query_terms:
         return []
-    folded = fold(text)
-    return [m.span() for m in WORD.finditer(folded) if _matches(m.group(), query_terms)]
+    prefixes = {t[:STEM_PREFIX] for t in query_terms if len(t) >= STEM_PREFIX}
+    return [
+        m.span()
+        for m in WORD.finditer(fold(text))
+        if m.group() in query_terms
+        or (m.group()[:STEM_PREFIX] in prefixes and _matches(m.group(), query_terms))
+    ]
 
 
 def _clip(text: str, start: int, end: int) -> tuple[str, int]:

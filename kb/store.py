@@ -523,6 +523,20 @@ class Store:
             [(int(i), spans, vectors) for i, (spans, vectors) in packed.items()],
         )
 
+    def packed_sentences(
+        self, db: sqlite3.Connection, chunk_ids: Sequence[int]
+    ) -> list[tuple[int, bytes, bytes]]:
+        """(chunk id, packed spans, packed vectors) of those chunks that have them."""
+        found: list[tuple[int, bytes, bytes]] = []
+        for start in range(0, len(chunk_ids), 500):
+            batch = [int(i) for i in chunk_ids[start : start + 500]]
+            found += db.execute(
+                "SELECT chunk_id, spans, vectors FROM chunk_sentences "
+                f"WHERE chunk_id IN ({','.join('?' * len(batch))})",
+                batch,
+            ).fetchall()
+        return [(int(r[0]), r[1], r[2]) for r in found]
+
     def sentence_vectors(
         self, db: sqlite3.Connection, chunk_ids: Sequence[int], dim: int
     ) -> dict[int, SentenceVectors]:

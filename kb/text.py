@@ -14,11 +14,22 @@ def fold_char(char: str) -> str:
     return base.lower()[:1] or char
 
 
+class _FoldTable(dict):
+    """code point → folded character, filled as characters are met (for str.translate)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = fold_char(chr(code))
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lower-case, accents removed, *same length* as `text` so offsets carry over."""
     if text.isascii():
         return text.lower()
-    return "".join(fold_char(c) for c in text)
+    return text.translate(_FOLD)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

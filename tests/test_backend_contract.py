@@ -1,0 +1,201 @@
+"""One contract for every retrieval backend: the embedded one (FAISS + FTS5) and Milvus
+(Milvus Lite, started by the tests in the knowledge base's folder)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb import Chunk, Document, Filters, KnowledgeBase
+from kb.settings import Settings
+
+BACKENDS = ["embedded", "milvus"]
+DERIVED = {"embedded": ["index.faiss"], "milvus": ["milvus.db", ".milvus.db.lock"]}
+
+
+def sample() -> list[Document]:
+    return [
+        Document(
+            id="financement",
+            title="Atelier financement",
+            trip="2022-copenhague",
+            kind="workshop-notes",
+            language="fr",
+            date="2022-05-17",
+            themes=["funding"],
+            chunks=[
+                Chunk("Introduction de l'atelier et tour de table.", ("Atelier",), None, 0),
+                Chunk(
+                    "Le financement d'une SCIC sans fonds propres passe par les titres "
+                    "participatifs. La banque solidaire prête à taux zéro.",
+                    ("Atelier", "Financement"),
+                    None,
+                    1,
+                ),
+            ],
+        ),
+        Document(
+            id="inclusion",
+            title="Inclusion à Barcelone",
+            trip="2025-barcelone",
+            kind="trip-report",
+            language="fr",
+            date="2025-03-10",
+            themes=["inclusion"],
+            chunks=[
+                Chunk(
+                    "L'insertion par l'activité économique accueille des personnes "
+                    "éloignées de l'emploi.",
+                    ("Inclusion",),
+                    2,
+                    0,
+                )
+            ],
+        ),
+        Document(
+            id="food",
+            title="Urban farms in Bologna",
+            kind="practice-sheet",
+            language="en",
+            date="2026-04-02",
+            themes=["sustainable-food", "funding"],
+            chunks=[
+                Chunk(
+                    "Urban farms feed school canteens; funding comes from the city.",
+                    ("Results",),
+                    1,
+                    0,
+                )
+            ],
+        ),
+    ]
+
+
+def open_base(path: Path, backend: str) -> KnowledgeBase:
+    return KnowledgeBase(path, encoder="tiny", settings=Settings(backend=backend))
+
+
+@pytest.fixture(params=BACKENDS)
+def base(request, tmp_path):
+    """A knowledge base holding `sample()` on each backend; `.reopen()` closes it and
+    opens it again (the fixture closes whichever is open last)."""
+    path = tmp_path / "kb"
+    opened = [open_base(path, request.param)]
+    opened[0].add(sample())
+
+    def reopen(forget_derived: bool = False) -> KnowledgeBase:
+        opened[-1].close()
+        if forget_derived:
+            for name in DERIVED[request.param]:
+                target = path / name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+        opened.append(open_base(path, request.param))
+        return opened[-1]
+
+    kb = opened[0]
+    kb.reopen = reopen  # type: ignore[attr-defined]
+    kb.backend_name = request.param  # type: ignore[attr-defined]
+    yield kb
+    opened[-1].close()
+
+
+def ids(kb: KnowledgeBase, query: str, filters: Filters | None = None, mode: str = "hybrid"):
+    return [r.document.id for r in kb.search(query, filters, mode=mode).results]
+
+
+def test_settings_choose_the_backend(base):
+    assert base.backend.name == base.backend_name
+
+
+def test_dense_filters_are_exact_inside_the_index(base):
+    # the query is closest to the French workshop; only the English sheet may pass
+    english = Filters(language=("en",))
+    assert ids(base, "financement SCIC fonds propres", english, "dense") == ["food"]
+    no_trip = Filters(trip=("none",))
+    assert ids(base, "financement SCIC fonds propres", no_trip, "dense") == ["food"]
+    either = Filters(trip=("none", "2025-barcelone"))
+    assert set(ids(base, "financement SCIC", either, "dense")) <= {"food", "inclusion"}
+    assert "inclusion" in ids(base, "financement SCIC", either, "dense")
+
+
+def test_filters_on_themes_years_and_kinds(base):
+    funding = Filters(theme=("funding",))
+    assert set(ids(base, "financement funding farms", funding)) == {"financement", "food"}
+    only_2025 = Filters(year_from=2025, year_to=2025)
+    assert ids(base, "financement emploi farms", only_2025) == ["inclusion"]
+    sheets = Filters(kind=("practice-sheet",), language=("en",))
+    assert ids(base, "farms financement", sheets) == ["food"]
+
+
+def test_french_lexical_matching(base):
+    assert ids(base, "financements", mode="lexical")[0] == "financement"
+    assert ids(base, "economie", mode="lexical") == ["inclusion"]
+    assert ids(base, "Économique", mode="lexical") == ["inclusion"]
+    assert ids(base, "zzyzx", mode="lexical") == []
+
+
+def test_known_terms_come_from_the_lexical_leg(base):
+    from kb.query import AnalysedQuery
+
+    known = base.backend.lexical.known_terms(AnalysedQuery.of("financements zzyzx"))
+    assert "zzyzx" not in known and known & {"financ", "financement", "financements"}
+
+
+def test_hybrid_ranks_the_right_document_first(base):
+    assert ids(base, "financement fonds propres SCIC")[0] == "financement"
+    assert ids(base, "insertion activité économique")[0] == "inclusion"
+    assert ids(base, "urban farms canteens")[0] == "food"
+
+
+def test_adding_a_document_again_replaces_it(base):
+    food = sample()[2]
+    food.chunks = [Chunk("Rooftop beehives produce honey for the market.", ("Bees",), 1, 0)]
+    base.add([food])
+    assert ids(base, "canteens", mode="lexical") == []
+    assert ids(base, "beehives honey", mode="lexical") == ["food"]
+    assert ids(base, "beehives honey")[0] == "food"
+    assert len(base.backend.dense.ids()) == len(base.backend.lexical.ids()) == 4
+
+
+def test_removing_a_document(base):
+    base.remove("inclusion")
+    assert "inclusion" not in ids(base, "insertion activité économique")
+    assert ids(base, "economie", mode="lexical") == []
+    assert len(base.backend.dense.ids()) == 3
+
+
+def test_reopening_gives_the_same_results(base):
+    queries = ["financement fonds propres", "economie", "urban farms"]
+    before = {(q, m): ids(base, q, mode=m) for q in queries for m in ("hybrid", "lexical", "dense")}
+    again = base.reopen()
+    after = {(q, m): ids(again, q, mode=m) for q in queries for m in ("hybrid", "lexical", "dense")}
+    assert after == before
+
+
+def test_a_lost_derived_index_is_rebuilt_from_sqlite(base):
+    queries = ["financement fonds propres", "economie", "urban farms"]
+    before = {(q, m): ids(base, q, mode=m) for q in queries for m in ("hybrid", "lexical", "dense")}
+    again = base.reopen(forget_derived=True)
+    after = {(q, m): ids(again, q, mode=m) for q in queries for m in ("hybrid", "lexical", "dense")}
+    assert after == before
+    assert len(again.backend.dense.ids()) == len(again.backend.lexical.ids()) == 4
+
+
+def test_reset_and_catch_up_rebuild_every_leg(base):
+    from kb.backend import catch_up
+
+    backend = base.backend
+    for leg in backend.legs():
+        leg.reset()
+    with base.store.snapshot() as db:
+        state = base.store.state(db)
+        for leg in backend.legs():
+            catch_up(leg, base.store, db, state, backend.dense.dim, force=True)
+    assert ids(base, "economie", mode="lexical") == ["inclusion"]
+    assert ids(base, "financement fonds propres", mode="dense")[0] == "financement"
+    assert all(leg.state() == base.store.state() for leg in backend.legs())

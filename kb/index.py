@@ -3,19 +3,19 @@
 The index is a derived cache of the vectors kept in SQLite. It is two parts and a
 list: a large *main* part, a small *delta* that takes the passages added since main
 was last built, and the *dead* ids of main whose passages were removed. A write
-copies only the delta (bounded), so adding a document costs the same in a base of
-a thousand passages or of a million; when the delta outgrows a quarter of main it is
-merged in (amortised: each passage is copied a bounded number of times). Every
-write publishes a new snapshot, so a search runs on a consistent one without a lock.
+copies only the delta (at most `DELTA_MAX` vectors), so adding a document costs the
+same in a base of a thousand passages or of a million; a full delta is merged into a
+copy of main (an HNSW graph grows in place in the copy). Every write publishes a new
+snapshot, so a search runs on a consistent one without a lock.
 
 Main is exact (`IndexFlatIP`) below `ann_from` passages and an HNSW graph above,
 searched with `ef` candidates; filters stay exact either way: the allowed ids come
 from SQLite and reach FAISS through an ID selector, and a filter that keeps few
 passages is searched exactly over just those.
 
-The file is written when main is merged and when an ingest run ends (`flush`), not
+The file is written when an ingest run ends and when the base closes (`flush`), not
 per document: after a crash it may lack the last writes, and `kb.backend.catch_up`
-adds them from SQLite when the base opens.
+adds them from SQLite's stored vectors when the base opens.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from kb.store import Store
 from kb.types import Filters
 
 MAGIC = b"SAVOIR-FAIRE-INDEX 2\n"
-DELTA_MIN = 2000
-DELTA_SHARE = 0.25
+DELTA_MAX = 4096
+"""Passages the delta takes before it is merged into main: a write copies at most this."""
 DEAD_SHARE = 0.2
 """Main is rebuilt without its dead ids once they are this share of it."""
 HNSW_M = 32
@@ -147,12 +147,8 @@ class FaissDense(VectorLeg):
         if staged.ids:
             delta.add_with_ids(np.concatenate(staged.vectors), np.concatenate(staged.ids))
         snapshot = Snapshot(old.main, old.main_ids, delta, dead, state)
-        if delta.ntotal > max(DELTA_MIN, DELTA_SHARE * old.main.ntotal) or (
-            len(dead) > max(DELTA_MIN, DEAD_SHARE * old.main.ntotal)
-        ):
+        if delta.ntotal > DELTA_MAX or len(dead) > max(DELTA_MAX, DEAD_SHARE * old.main.ntotal):
             snapshot = self._merged(snapshot)
-            self._snapshot = snapshot
-            self.flush()
         self._snapshot = snapshot
 
     def _merged(self, snapshot: Snapshot) -> Snapshot:

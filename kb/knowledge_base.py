@@ -108,8 +108,7 @@ class KnowledgeBase:
 
     def _check_model(self) -> None:
         built_with = self.store.meta("model")
-        documents, _ = self.store.totals(self.store.reader)
-        if built_with and documents and built_with != self.model_name:
+        if built_with and built_with != self.model_name and self.store.has_documents():
             raise ModelMismatch(
                 f"this knowledge base was built with the model {built_with!r} but is opened "
                 f"with {self.model_name!r}: run `kb reindex` to re-embed it with "

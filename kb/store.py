@@ -575,6 +575,9 @@ class Store:
             for r in rows
         ]
 
+    def has_documents(self) -> bool:
+        return self.reader.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is not None
+
     def totals(self, db: sqlite3.Connection) -> tuple[int, int]:
         documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
         chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]

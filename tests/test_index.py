@@ -41,10 +41,10 @@ def test_search_best_first_excluded_inside_faiss(store, tmp_path):
 def test_removed_ids_vanish_from_main_and_delta_and_discard_drops_staged(
     store, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(dense_index, "DELTA_MIN", 2)
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 2)
     dense = leg(store, tmp_path)
     dense.add(np.array([1, 2, 3]), unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), [])
-    dense.commit("0:1")  # over DELTA_MIN: merged into main
+    dense.commit("0:1")  # over DELTA_MAX: merged into main
     assert dense._snapshot.main.ntotal == 3 and dense._snapshot.delta.ntotal == 0
     dense.add(np.array([4]), unit([[1, 1, 0]]), [])
     dense.commit("0:2")
@@ -69,7 +69,7 @@ def test_a_search_keeps_its_snapshot_while_a_write_commits(store, tmp_path):
 
 
 def test_hnsw_main_finds_what_exact_search_finds(store, tmp_path, monkeypatch):
-    monkeypatch.setattr(dense_index, "DELTA_MIN", 100)
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
     rng = np.random.default_rng(0)
     vectors = unit(rng.standard_normal((1500, 3)) + np.array([0, 0, 0.5]))
     exact = FaissDense(store, tmp_path / "a.faiss", 3, "m", ann_from=10**9)
@@ -89,7 +89,7 @@ def test_hnsw_main_finds_what_exact_search_finds(store, tmp_path, monkeypatch):
 
 
 def test_flush_and_reload_keep_state_model_and_parts(store, tmp_path, monkeypatch):
-    monkeypatch.setattr(dense_index, "DELTA_MIN", 2)
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 2)
     dense = leg(store, tmp_path)
     dense.add(np.array([1, 2, 3]), unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), [])
     dense.commit("0:1")

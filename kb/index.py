@@ -101,7 +101,7 @@ class FaissDense(VectorLeg):
         path: Path,
         dim: int,
         model: str,
-        ann_from: int = 30_000,
+        ann_from: int = 1_000_000,
         ef: int = 128,
     ) -> None:
         self.store = store

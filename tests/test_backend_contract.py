@@ -104,52 +104,62 @@ def base(request, tmp_path):
     opened[-1].close()
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared(request, tmp_path_factory):
+    """One knowledge base per backend for the tests that only read (Milvus Lite starts once)."""
+    kb = open_base(tmp_path_factory.mktemp(request.param) / "kb", request.param)
+    kb.add(sample())
+    kb.backend_name = request.param  # type: ignore[attr-defined]
+    yield kb
+    kb.close()
+
+
 def ids(kb: KnowledgeBase, query: str, filters: Filters | None = None, mode: str = "hybrid"):
     return [r.document.id for r in kb.search(query, filters, mode=mode).results]
 
 
-def test_settings_choose_the_backend(base):
-    assert base.backend.name == base.backend_name
+def test_settings_choose_the_backend(shared):
+    assert shared.backend.name == shared.backend_name
 
 
-def test_dense_filters_are_exact_inside_the_index(base):
+def test_dense_filters_are_exact_inside_the_index(shared):
     # the query is closest to the French workshop; only the English sheet may pass
     english = Filters(language=("en",))
-    assert ids(base, "financement SCIC fonds propres", english, "dense") == ["food"]
+    assert ids(shared, "financement SCIC fonds propres", english, "dense") == ["food"]
     no_trip = Filters(trip=("none",))
-    assert ids(base, "financement SCIC fonds propres", no_trip, "dense") == ["food"]
+    assert ids(shared, "financement SCIC fonds propres", no_trip, "dense") == ["food"]
     either = Filters(trip=("none", "2025-barcelone"))
-    assert set(ids(base, "financement SCIC", either, "dense")) <= {"food", "inclusion"}
-    assert "inclusion" in ids(base, "financement SCIC", either, "dense")
+    assert set(ids(shared, "financement SCIC", either, "dense")) <= {"food", "inclusion"}
+    assert "inclusion" in ids(shared, "financement SCIC", either, "dense")
 
 
-def test_filters_on_themes_years_and_kinds(base):
+def test_filters_on_themes_years_and_kinds(shared):
     funding = Filters(theme=("funding",))
-    assert set(ids(base, "financement funding farms", funding)) == {"financement", "food"}
+    assert set(ids(shared, "financement funding farms", funding)) == {"financement", "food"}
     only_2025 = Filters(year_from=2025, year_to=2025)
-    assert ids(base, "financement emploi farms", only_2025) == ["inclusion"]
+    assert ids(shared, "financement emploi farms", only_2025) == ["inclusion"]
     sheets = Filters(kind=("practice-sheet",), language=("en",))
-    assert ids(base, "farms financement", sheets) == ["food"]
+    assert ids(shared, "farms financement", sheets) == ["food"]
 
 
-def test_french_lexical_matching(base):
-    assert ids(base, "financements", mode="lexical")[0] == "financement"
-    assert ids(base, "economie", mode="lexical") == ["inclusion"]
-    assert ids(base, "Économique", mode="lexical") == ["inclusion"]
-    assert ids(base, "zzyzx", mode="lexical") == []
+def test_french_lexical_matching(shared):
+    assert ids(shared, "financements", mode="lexical")[0] == "financement"
+    assert ids(shared, "economie", mode="lexical") == ["inclusion"]
+    assert ids(shared, "Économique", mode="lexical") == ["inclusion"]
+    assert ids(shared, "zzyzx", mode="lexical") == []
 
 
-def test_known_terms_come_from_the_lexical_leg(base):
+def test_known_terms_come_from_the_lexical_leg(shared):
     from kb.query import AnalysedQuery
 
-    known = base.backend.lexical.known_terms(AnalysedQuery.of("financements zzyzx"))
+    known = shared.backend.lexical.known_terms(AnalysedQuery.of("financements zzyzx"))
     assert "zzyzx" not in known and known & {"financ", "financement", "financements"}
 
 
-def test_hybrid_ranks_the_right_document_first(base):
-    assert ids(base, "financement fonds propres SCIC")[0] == "financement"
-    assert ids(base, "insertion activité économique")[0] == "inclusion"
-    assert ids(base, "urban farms canteens")[0] == "food"
+def test_hybrid_ranks_the_right_document_first(shared):
+    assert ids(shared, "financement fonds propres SCIC")[0] == "financement"
+    assert ids(shared, "insertion activité économique")[0] == "inclusion"
+    assert ids(shared, "urban farms canteens")[0] == "food"
 
 
 def test_adding_a_document_again_replaces_it(base):

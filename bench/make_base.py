@@ -67,11 +67,22 @@ def sentences() -> list[tuple[str, str]]:
     return found
 
 
-def documents(passages: int, seed: int = 0) -> list[Document]:
-    rng = random.Random(seed)
-    pool = sentences()
+def documents(
+    passages: int,
+    seed: int = 0,
+    sizes: Sequence[int] = (PER_DOCUMENT,),
+    first: int = 0,
+    rng: random.Random | None = None,
+    pool: list[tuple[str, str]] | None = None,
+) -> list[Document]:
+    """Documents holding `passages` passages in all, numbered from `first`, each of a
+    size drawn from `sizes` (the last one cut to what is left)."""
+    rng = rng or random.Random(seed)
+    pool = pool or sentences()
     out = []
-    for number in range(passages // PER_DOCUMENT):
+    left, number = passages, first
+    while left > 0:
+        size = min(left, rng.choice(sizes))
         title = rng.choice(pool)[0]
         slug, name, date = TRIPS[number % len(TRIPS)]
         chunks = [
@@ -80,11 +91,11 @@ def documents(passages: int, seed: int = 0) -> list[Document]:
                 (f"Partie {position + 1}",),
                 position=position,
             )
-            for position in range(PER_DOCUMENT)
+            for position in range(size)
         ]
         out.append(
             Document(
-                id=f"{slug}--synthetique-{number:05d}",
+                id=f"{slug}--synthetique-{number:06d}",
                 title=f"{title} ({number})",
                 kind=KINDS[number % len(KINDS)],
                 language="fr",
@@ -95,6 +106,8 @@ def documents(passages: int, seed: int = 0) -> list[Document]:
                 chunks=chunks,
             )
         )
+        left -= size
+        number += 1
     return out
 
 

@@ -35,15 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from make_base import TRIPS, sentences  # noqa: E402
+import make_base  # noqa: E402
 
-from kb import KINDS, Chunk, Document, Encoder, KnowledgeBase  # noqa: E402
+from kb import Encoder, KnowledgeBase  # noqa: E402
 from kb.embed import normalise  # noqa: E402
 
 PIAF = ROOT.parent / "shared" / "bench" / "external" / "piaf-v1.1"
 SIZES = (1, 2, 3, 5, 8, 12, 20, 40)
 """Passages per document, drawn uniformly: a mean of about 11."""
-PER_PASSAGE = 5
 MODES = ("hybrid", "dense", "lexical")
 
 
@@ -62,41 +61,6 @@ class HashedEncoder(Encoder):
             seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
             out[row] = np.random.default_rng(seed).standard_normal(self.dim, dtype=np.float32)
         return normalise(out)
-
-
-def make_documents(passages: int, first: int, rng: random.Random, pool) -> list[Document]:
-    """Documents holding `passages` passages in all, numbered from `first`."""
-    out: list[Document] = []
-    left = passages
-    number = first
-    while left > 0:
-        size = min(left, rng.choice(SIZES))
-        title = rng.choice(pool)[0]
-        slug, name, date = TRIPS[number % len(TRIPS)]
-        chunks = [
-            Chunk(
-                " ".join(s for _, s in rng.sample(pool, PER_PASSAGE)),
-                (f"Partie {position + 1}",),
-                position=position,
-            )
-            for position in range(size)
-        ]
-        out.append(
-            Document(
-                id=f"{slug}--synthetique-{number:06d}",
-                title=f"{title} ({number})",
-                kind=KINDS[number % len(KINDS)],
-                language="fr",
-                trip=slug,
-                trip_name=name,
-                date=date,
-                themes=[],
-                chunks=chunks,
-            )
-        )
-        left -= size
-        number += 1
-    return out
 
 
 def questions(count: int) -> list[str]:
@@ -175,7 +139,7 @@ def main() -> None:
     if args.home.exists() and any(args.home.iterdir()):
         sys.exit(f"{args.home} is not empty: give a new --home or remove it")
     rng = random.Random(0)
-    pool = sentences()
+    pool = make_base.sentences()
     texts = questions(args.queries)
     rows = []
     number = 0
@@ -186,7 +150,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     with KnowledgeBase(args.home, encoder=HashedEncoder()) as kb:
         for _ in range(args.steps):
-            documents = make_documents(args.step, number, rng, pool)
+            documents = make_base.documents(
+                args.step, sizes=SIZES, first=number, rng=rng, pool=pool
+            )
             number += len(documents)
             started = time.perf_counter()
             for document in documents:

@@ -136,6 +136,14 @@ class Backend:
     def legs(self) -> tuple[Leg, Leg]:
         return (self.dense, self.lexical)
 
+    def commit(self, state: str) -> None:
+        for leg in self.legs():
+            leg.commit(state)
+
+    def discard(self) -> None:
+        for leg in self.legs():
+            leg.discard()
+
     def flush(self) -> None:
         for leg in self.legs():
             leg.flush()

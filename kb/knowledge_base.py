@@ -256,13 +256,11 @@ class KnowledgeBase:
                         self.store.bump_generation(db)
                         state = self.store.state(db)
                 except BaseException:
-                    for leg in backend.legs():
-                        leg.discard()
+                    backend.discard()
                     raise
                 backend.dense.remove(removed)
                 backend.dense.add(ids, own, fields)
-                for leg in backend.legs():
-                    leg.commit(state)
+                backend.commit(state)
                 means.add(document.language, own)
             if documents:
                 self._publish_means(means, self.store.generation())
@@ -292,12 +290,10 @@ class KnowledgeBase:
                     generation = self.store.bump_generation(db)
                     state = self.store.state(db)
             except BaseException:
-                for leg in backend.legs():
-                    leg.discard()
+                backend.discard()
                 raise
             backend.dense.remove(removed)
-            for leg in backend.legs():
-                leg.commit(state)
+            backend.commit(state)
             self._publish_means(means, generation)
 
     def set_themes(self, themes: Sequence[Theme]) -> None:

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from test_knowledge_base import SAMPLE
 
 from kb import Chunk, Document, Filters, KnowledgeBase
 from kb.settings import Settings
@@ -16,60 +18,11 @@ DERIVED = {"embedded": ["index.faiss"], "milvus": ["milvus.db", ".milvus.db.lock
 
 
 def sample() -> list[Document]:
+    """The facade tests' sample documents, the English one without a trip (the 'no trip'
+    filter needs one)."""
     return [
-        Document(
-            id="financement",
-            title="Atelier financement",
-            trip="2022-copenhague",
-            kind="workshop-notes",
-            language="fr",
-            date="2022-05-17",
-            themes=["funding"],
-            chunks=[
-                Chunk("Introduction de l'atelier et tour de table.", ("Atelier",), None, 0),
-                Chunk(
-                    "Le financement d'une SCIC sans fonds propres passe par les titres "
-                    "participatifs. La banque solidaire prête à taux zéro.",
-                    ("Atelier", "Financement"),
-                    None,
-                    1,
-                ),
-            ],
-        ),
-        Document(
-            id="inclusion",
-            title="Inclusion à Barcelone",
-            trip="2025-barcelone",
-            kind="trip-report",
-            language="fr",
-            date="2025-03-10",
-            themes=["inclusion"],
-            chunks=[
-                Chunk(
-                    "L'insertion par l'activité économique accueille des personnes "
-                    "éloignées de l'emploi.",
-                    ("Inclusion",),
-                    2,
-                    0,
-                )
-            ],
-        ),
-        Document(
-            id="food",
-            title="Urban farms in Bologna",
-            kind="practice-sheet",
-            language="en",
-            date="2026-04-02",
-            themes=["sustainable-food", "funding"],
-            chunks=[
-                Chunk(
-                    "Urban farms feed school canteens; funding comes from the city.",
-                    ("Results",),
-                    1,
-                    0,
-                )
-            ],
-        ),
+        replace(d, chunks=list(d.chunks), trip=None if d.id == "food" else d.trip)
+        for d in SAMPLE
     ]
 
 

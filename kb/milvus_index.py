@@ -54,7 +54,8 @@ def passage_terms(passage: PassageText) -> Counter[int]:
 def query_terms(query: AnalysedQuery) -> list[int]:
     return list(
         dict.fromkeys(
-            [term_hash(f"w:{w}") for w in query.words] + [term_hash(f"s:{s}") for s in query.stems]
+            [term_hash(f"w:{w}") for w in query.words]
+            + [term_hash(f"s:{s}") for s in query.stems + query.translated]
         )
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb.analysis import QUERY_LANGUAGES, content_words, query_stems, query_words, stemmer
+from kb.lexicon import Lexicon
 
 
 @dataclass(frozen=True)
@@ -17,14 +18,21 @@ class AnalysedQuery:
     """Distinct stems of `words` in every query language."""
     highlight_terms: frozenset[str]
     """Content words of three letters or more, and numbers."""
+    translated: tuple[str, ...] = ()
+    """Stems of the words' dictionary translations into the other languages (not in
+    `stems`), searched in the stems column like `stems`."""
 
     @classmethod
-    def of(cls, text: str) -> AnalysedQuery:
+    def of(cls, text: str, lexicon: Lexicon | None = None) -> AnalysedQuery:
+        words = tuple(query_words(text))
+        stems = tuple(query_stems(text))
+        translated = lexicon.translated_stems(words) if lexicon else []
         return cls(
             text=text,
-            words=tuple(query_words(text)),
-            stems=tuple(query_stems(text)),
+            words=words,
+            stems=stems,
             highlight_terms=frozenset(t for t in content_words(text) if len(t) > 2 or t.isdigit()),
+            translated=tuple(t for t in translated if t not in stems),
         )
 
     @property
@@ -39,7 +47,8 @@ class AnalysedQuery:
         if not self.words:
             return None
         return (
-            f"{{title heading text}} : ({_any_of(self.words)}) OR stems : ({_any_of(self.stems)})"
+            f"{{title heading text}} : ({_any_of(self.words)}) "
+            f"OR stems : ({_any_of(self.stems + self.translated)})"
         )
 
     def coverage(self, known: set[str]) -> float:

@@ -25,6 +25,7 @@ from kb.embed import Encoder
 from kb.errors import InvalidInput
 from kb.facets import facet_counts
 from kb.language_means import LanguageMeans
+from kb.lexicon import lexicon_at
 from kb.query import AnalysedQuery
 from kb.sentences import scores_of_many
 from kb.settings import Settings
@@ -123,6 +124,7 @@ class Searcher:
         self.lexical = backend.lexical
         self.encoder = encoder
         self.means = means
+        self.lexicon = lexicon_at(settings.dictionaries)
         self.fusion = settings.fusion
         self.rrf_k = settings.rrf_k
         self.dense_share = settings.dense_share
@@ -213,7 +215,7 @@ class Searcher:
         if mode not in MODES:
             raise InvalidInput(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         depth = max(CANDIDATES, 4 * (offset + limit))
-        query = AnalysedQuery.of(text)
+        query = AnalysedQuery.of(text, self.lexicon if mode != "dense" else None)
         ranked = self.rank(db, query, filters, mode, depth)
         results = self.group(ranked.scores, ranked.rows)
         passing = self.passing(results, ranked)

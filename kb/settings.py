@@ -40,6 +40,15 @@ class Settings(BaseSettings):
         "", description="Prefix added to passages for a sentence-transformers model."
     )
 
+    dictionaries: str = Field(
+        "/usr/share/dictd",
+        description=(
+            "Folder of the FreeDict bilingual dictionaries (`dict-freedict-*` packages) "
+            "that translate a query's words between French, English, Italian and Spanish "
+            "for the search by words; empty: no translation."
+        ),
+    )
+
     # Retrieval backend (kb.backend)
     backend: Literal["embedded", "milvus"] = Field(
         "embedded",

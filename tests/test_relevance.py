@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb import Chunk, Document, KnowledgeBase, make_encoder
+from kb import Chunk, Document, KnowledgeBase, Settings, make_encoder
 
 SUMMARY = (
     "Lundi, atelier avec un réseau de finance éthique de Valence sur son fonds de prêts "
@@ -98,3 +98,16 @@ def test_total_and_facets_count_only_the_documents_that_pass(base):
     assert 1 <= response.total < everything
     assert sum(v.count for v in response.facets["language"]) == response.total
     assert len(response.results) == response.total
+
+
+def test_a_french_question_finds_the_italian_sheet_by_its_translated_words(base):
+    question = "combien de conteneurs et de tonnes de vêtements par an"
+    assert base.search(question).results[0].document.id == "textiles"
+    # the words alone find it only through the dictionaries (Debian's FreeDict)
+    by_words = base.search(question, mode="lexical")
+    assert by_words.results[0].document.id == "textiles"
+    assert "380 contenitori" in by_words.results[0].snippet.text
+    plain = Settings(dictionaries="")
+    with KnowledgeBase(base.path, encoder=base.encoder, settings=plain) as untranslated:
+        found = untranslated.search(question, mode="lexical").results
+        assert "textiles" not in [r.document.id for r in found[:1]]

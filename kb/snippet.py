@@ -11,6 +11,10 @@ from kb.text import WORD, fold, sentences
 from kb.types import Snippet
 
 SNIPPET_CHARS = 280
+"""A passage this short is its own snippet."""
+FRAGMENTS = 2
+FRAGMENT_CHARS = 240
+"""Most characters of one window of a longer passage."""
 STEM_PREFIX = 5
 
 
@@ -47,43 +51,71 @@ def highlight_ranges(text: str, query: str | AnalysedQuery) -> list[tuple[int, i
     ]
 
 
-def _clip(text: str, start: int, end: int) -> tuple[str, int]:
-    """text[start:end] cut to SNIPPET_CHARS at word boundaries, with ellipses; offset."""
-    if end - start <= SNIPPET_CHARS:
-        return text[start:end], start
-    cut = text.rfind(" ", start, start + SNIPPET_CHARS)
-    cut = cut if cut > start else start + SNIPPET_CHARS
-    return text[start:cut].rstrip() + " …", start
+def _window(spans: list[tuple[int, int]], first: int, chars: int) -> tuple[int, int]:
+    """The sentence `first` and those after it while the whole fits in `chars`."""
+    start, end = spans[first]
+    for after in spans[first + 1 :]:
+        if after[1] - start > chars:
+            break
+        end = after[1]
+    return start, end
+
+
+def _clip(text: str, start: int, end: int, chars: int) -> str:
+    """text[start:end] cut to `chars` at a word boundary, with an ellipsis."""
+    if end - start <= chars:
+        return text[start:end]
+    cut = text.rfind(" ", start, start + chars)
+    cut = cut if cut > start else start + chars
+    return text[start:cut].rstrip() + " …"
 
 
 def make_snippet(
     text: str, query: str | AnalysedQuery, sentence_scores: list[float] | None = None
 ) -> Snippet:
-    """The best sentence (and its neighbour while it fits) of a passage, highlighted.
+    """The passage's best sentences, each with what follows it while it fits, highlighted.
 
     Sentences are ranked by the query words they hold, then by `sentence_scores`
-    (semantic similarity, when given), so a passage sharing no word still shows
-    the sentence closest in meaning.
+    (semantic similarity, when given), so a passage sharing no word still shows the
+    sentences closest in meaning. A passage that fits in SNIPPET_CHARS is shown whole;
+    a longer one as its FRAGMENTS best windows of FRAGMENT_CHARS, in text order, joined
+    by an ellipsis: the best-ranked sentence is often the one beside the answer.
     """
     spans = sentences(text) or [(0, len(text))]
     ranges = highlight_ranges(text, query)
-    hits = [sum(1 for s, _ in ranges if a <= s < b) for a, b in spans]
+    if len(text) <= SNIPPET_CHARS:
+        windows = [(spans[0][0], spans[-1][1])]
+    else:
+        hits = [sum(1 for s, _ in ranges if a <= s < b) for a, b in spans]
 
-    def rank(i: int) -> tuple[float, float, int]:
-        semantic = sentence_scores[i] if sentence_scores and i < len(sentence_scores) else 0.0
-        return (hits[i], semantic, -i)
+        def rank(i: int) -> tuple[float, float, int]:
+            semantic = sentence_scores[i] if sentence_scores and i < len(sentence_scores) else 0.0
+            return (hits[i], semantic, -i)
 
-    best = max(range(len(spans)), key=rank)
-    start, end = spans[best]
-    for after in spans[best + 1 :]:
-        if after[1] - start > SNIPPET_CHARS:
-            break
-        end = after[1]
-    snippet, offset = _clip(text, start, end)
-    prefix = "… " if start > 0 else ""
-    if prefix:
-        snippet = prefix + snippet
-    shift = len(prefix) - offset
-    limit = len(snippet)
-    marks = [(s + shift, e + shift) for s, e in ranges if s >= start and e + shift <= limit]
-    return Snippet(text=snippet, highlights=marks)
+        windows = []
+        for best in sorted(range(len(spans)), key=rank, reverse=True):
+            if len(windows) == FRAGMENTS:
+                break
+            if any(a <= spans[best][0] < b for a, b in windows):
+                continue
+            start, end = _window(spans, best, FRAGMENT_CHARS)
+            later = [a for a, _ in windows if a > start]
+            windows.append((start, min([end, *later])))
+        windows.sort()
+    parts: list[str] = []
+    marks: list[tuple[int, int]] = []
+    length = 0
+    for start, end in windows:
+        prefix = "… " if start > 0 and not (parts and parts[-1].endswith("…")) else ""
+        separator = " " if parts else ""
+        piece = _clip(text, start, end, FRAGMENT_CHARS if len(windows) > 1 else SNIPPET_CHARS)
+        offset = length + len(separator) + len(prefix)
+        kept = len(piece.removesuffix(" …"))
+        marks += [
+            (s - start + offset, e - start + offset)
+            for s, e in ranges
+            if start <= s and e - start <= kept
+        ]
+        parts.append(separator + prefix + piece)
+        length += len(parts[-1])
+    return Snippet(text="".join(parts), highlights=marks)

@@ -382,13 +382,14 @@ class ConceptEncoder(TinyEncoder):
 
 def test_snippet_of_a_purely_semantic_hit_is_its_closest_sentence(tmp_path):
     passage = (
-        "Le jardin partagé ouvre le samedi. La cantine sert des repas. "
-        "Les banques prêtent du capital aux coopératives. Le bilan suit."
+        "Le jardin partagé ouvre le samedi. " * 6
+        + "La cantine sert des repas. Les banques prêtent du capital aux coopératives. "
+        + "Le bilan suit. " * 12
     )
     with KnowledgeBase(tmp_path, encoder=ConceptEncoder()) as kb:
         kb.add([Document(id="d", title="Visite", chunks=[Chunk(passage)])])
         result = kb.search("argent", mode="dense").results[0]
-    assert result.snippet.text.lstrip("… ").startswith("Les banques prêtent du capital")
+    assert "Les banques prêtent du capital" in result.snippet.text
     assert result.snippet.highlights == []
 
 

@@ -1,0 +1,56 @@
+"""Snippets: a short passage whole; a long one as its two best windows, in text order."""
+
+from __future__ import annotations
+
+from kb.snippet import FRAGMENT_CHARS, make_snippet
+
+FILLER = "Une phrase sans rapport avec la question posée ici. "
+
+
+def marked(snippet) -> list[str]:
+    return [snippet.text[s:e] for s, e in snippet.highlights]
+
+
+def test_a_short_passage_is_its_own_snippet():
+    text = "La coopérative gère 380 conteneurs. Elle revend 8 % des vêtements."
+    snippet = make_snippet(text, "conteneurs")
+    assert snippet.text == text
+    assert marked(snippet) == ["conteneurs"]
+
+
+def test_a_long_passage_shows_its_two_best_sentences_in_text_order():
+    text = (
+        FILLER * 3
+        + "Les vêtements collectés sont triés à la main. "
+        + FILLER * 8
+        + "La coopérative gère 380 conteneurs à vêtements dans la ville. "
+        + FILLER * 8
+    )
+    snippet = make_snippet(text, "combien de conteneurs à vêtements")
+    first, second = snippet.text.split(" … ")[:2]
+    assert snippet.text.startswith("… Les vêtements collectés")
+    assert "380 conteneurs" in snippet.text
+    assert snippet.text.index("collectés") < snippet.text.index("380 conteneurs")
+    assert len(snippet.text) <= 2 * (FRAGMENT_CHARS + 4)
+    assert marked(snippet) == ["vêtements", "conteneurs", "vêtements"]
+    assert first and second
+
+
+def test_without_shared_words_the_closest_sentences_in_meaning_are_shown():
+    sentences = [FILLER] * 12
+    sentences[4] = "Chaque garant apporte une petite caution de 500 euros. "
+    sentences[9] = "Le comité éthique rencontre les fondateurs. "
+    scores = [0.1] * 12
+    scores[4], scores[9] = 0.9, 0.8
+    snippet = make_snippet("".join(sentences), "qui se porte caution", None)
+    assert "500 euros" in snippet.text  # by the word "caution"
+    snippet = make_snippet("".join(sentences), "qui garantit le prêt", scores)
+    assert "500 euros" in snippet.text and "comité éthique" in snippet.text
+
+
+def test_highlights_stop_where_a_window_is_cut():
+    text = "Intro sur les vêtements. " + "vêtements " * 80 + ". " + FILLER * 6
+    snippet = make_snippet(text, "vêtements")
+    for start, end in snippet.highlights:
+        assert snippet.text[start:end] == "vêtements"
+    assert snippet.text.count("vêtements") == len(snippet.highlights)

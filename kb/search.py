@@ -43,6 +43,9 @@ SENTENCE_SHARE = 0.3
 vector)."""
 SECOND_PASSAGE_SHARE = 0.3
 """Share of a document's second-best passage added to its best one."""
+MATCH_SHARE = 0.5
+"""In hybrid search with score fusion, a document counts as a match when its score is
+at least this share of the best document's."""
 
 
 def rrf(
@@ -95,6 +98,8 @@ class Ranked:
     similarity: dict[int, float] = field(default_factory=dict)
     """Language-corrected dense score of each dense candidate."""
     sentence_scores: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    fused: bool = False
+    """Scores mix both legs on one scale (hybrid search, score fusion)."""
 
 
 def passage_of(row: sqlite3.Row, score: float) -> Passage:
@@ -165,6 +170,7 @@ class Searcher:
             return ranked
         language = {i: row["language"] or "" for i, row in rows.items()}
         ranked.scores = combine(ranked.similarity, lexical, self.dense_share, weight, language)
+        ranked.fused = True
         return ranked
 
     def _dense_scores(
@@ -239,9 +245,11 @@ class Searcher:
 
     def passing(self, results: list[SearchResult], ranked: Ranked) -> list[SearchResult]:
         """The results that count as matches: for a search by meaning, none when the
-        best passage is not a close match (under the low-confidence threshold), else
-        those whose best passage comes within the relevance cut of the best one; every
-        result of a search by words alone."""
+        best passage is not a close match (under the low-confidence threshold); else,
+        for a calibrated model (one with a relevance cut), with score fusion those
+        scoring at least MATCH_SHARE of the best document (the score weighs meaning and
+        words), otherwise those whose best passage comes within the relevance cut of
+        the best one; every result of a search by words alone."""
         if not ranked.similarity:
             return results
         best = max(ranked.similarity.values())
@@ -249,6 +257,8 @@ class Searcher:
             return []
         if self.relevance_cut is None:
             return results
+        if ranked.fused and results:
+            return [r for r in results if r.score >= MATCH_SHARE * results[0].score]
         return [r for r in results if self.similarity_of(r, ranked) >= best - self.relevance_cut]
 
     @staticmethod

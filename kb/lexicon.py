@@ -16,14 +16,20 @@ language; a word that is no entry of a language (most of them) adds nothing.
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 import logging
+import os
 import re
+import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
 from kb.analysis import stemmer, stop_words
+from kb.e5_convert import cache_dir
 from kb.text import WORD, fold
 
 log = logging.getLogger(__name__)
@@ -83,56 +89,58 @@ def _single_word(text: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-class Lexicon:
-    """Translations between the partners' languages, by source-language stem."""
+Pairs = dict[tuple[str, str], dict[str, tuple[str, ...]]]
+"""(source, target) language → source stem → target stems."""
+SCHEMA = (
+    "CREATE TABLE translation (key TEXT NOT NULL, target TEXT NOT NULL, stems TEXT NOT NULL, "
+    "PRIMARY KEY (key, target)) WITHOUT ROWID"
+)
+CACHE_LAYOUT = 2
 
-    def __init__(self, pairs: dict[tuple[str, str], dict[str, list[str]]]) -> None:
-        self.pairs = pairs
+
+class Lexicon:
+    """Translations between the partners' languages, kept in SQLite: a query looks up
+    a few stems, so nothing is held in memory and nothing is read at start."""
+
+    def __init__(self, db: sqlite3.Connection | None = None) -> None:
+        self.db = db
+        self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, folder: Path) -> Lexicon:
+    def load(cls, folder: Path, path: str = ":memory:") -> Lexicon:
         """Every FreeDict dictionary in `folder` between two of LANGUAGES, read both
-        ways. An unreadable file is logged and skipped."""
-        pairs: dict[tuple[str, str], dict[str, list[str]]] = {}
-        for index in sorted(folder.glob("freedict-*.index")):
-            codes = FILE.search(index.name)
-            if not codes or codes.group(1) not in LANGUAGES or codes.group(2) not in LANGUAGES:
-                continue
-            source, target = LANGUAGES[codes.group(1)], LANGUAGES[codes.group(2)]
-            try:
-                entries = list(read_dictd(index))
-            except (OSError, ValueError, KeyError, EOFError) as error:
-                log.warning("dictionary %s skipped: %s", index, error)
-                continue
-            forward = pairs.setdefault((source, target), {})
-            backward = pairs.setdefault((target, source), {})
-            for headword, translations in entries:
-                word = _single_word(headword)
-                if word is None:
-                    continue
-                kept = translations[:TRANSLATIONS_PER_WORD]
-                _add(forward, stemmer(source).stemWord(word), kept)
-                for translation in kept:
-                    other = _single_word(translation)
-                    if other is not None:
-                        _add(backward, stemmer(target).stemWord(other), [headword])
-        return cls(pairs)
+        ways into a SQLite database at `path`. An unreadable file is logged and
+        skipped."""
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.execute(SCHEMA)
+        for (source, target), table in read_pairs(folder).items():
+            db.executemany(
+                "INSERT INTO translation VALUES (?, ?, ?)",
+                ((f"{source} {stem}", target, " ".join(stems)) for stem, stems in table.items()),
+            )
+        db.commit()
+        return cls(db)
 
     def __bool__(self) -> bool:
-        return any(self.pairs.values())
+        return self.db is not None
 
     def translate(self, words: Iterable[str]) -> dict[str, set[str]]:
         """Per target language, the stems of the translations of `words` (folded
-        content words), stop words left out."""
+        content words)."""
+        if self.db is None:
+            return {}
         words = list(words)
+        keys = list({f"{lang} {stemmer(lang).stemWord(w)}" for lang in SOURCES for w in words})
+        if not keys:
+            return {}
+        with self._lock:
+            rows = self.db.execute(
+                f"SELECT target, stems FROM translation WHERE key IN ({','.join('?' * len(keys))})",
+                keys,
+            ).fetchall()
         out: dict[str, set[str]] = {}
-        for (source, target), table in self.pairs.items():
-            stem = stemmer(source).stemWord
-            for word in words:
-                for translation in table.get(stem(word), ()):
-                    for part in WORD.findall(fold(translation)):
-                        if len(part) > 2 and part not in stop_words(target):
-                            out.setdefault(target, set()).add(stemmer(target).stemWord(part))
+        for target, stems in rows:
+            out.setdefault(target, set()).update(stems.split())
         return out
 
     def translated_stems(self, words: Iterable[str]) -> list[str]:
@@ -140,28 +148,105 @@ class Lexicon:
         return sorted(set().union(*self.translate(words).values()))
 
 
-def _add(table: dict[str, list[str]], key: str, values: Iterable[str]) -> None:
-    known = table.setdefault(key, [])
-    for value in values:
-        if value not in known and len(known) < TRANSLATIONS_PER_WORD * 2:
-            known.append(value)
+SOURCES = tuple(LANGUAGES.values())
+
+
+def read_pairs(folder: Path) -> Pairs:
+    """The dictionaries of `folder` as (source, target) → source stem → target stems,
+    each dictionary read forwards and backwards."""
+    pairs: Pairs = {}
+    for index in sorted(folder.glob("freedict-*.index")):
+        codes = FILE.search(index.name)
+        if not codes or codes.group(1) not in LANGUAGES or codes.group(2) not in LANGUAGES:
+            continue
+        source, target = LANGUAGES[codes.group(1)], LANGUAGES[codes.group(2)]
+        try:
+            entries = list(read_dictd(index))
+        except (OSError, ValueError, KeyError, EOFError) as error:
+            log.warning("dictionary %s skipped: %s", index, error)
+            continue
+        forward = pairs.setdefault((source, target), {})
+        backward = pairs.setdefault((target, source), {})
+        for headword, translations in entries:
+            word = _single_word(headword)
+            if word is None:
+                continue
+            key = _stem(source, word)
+            kept = translations[:TRANSLATIONS_PER_WORD]
+            _add(forward, key, [s for t in kept for s in _stems(target, t)])
+            for translation in kept:
+                other = _single_word(translation)
+                if other is not None:
+                    _add(backward, _stem(target, other), [key])
+    return pairs
+
+
+def _stem(language: str, word: str) -> str:
+    return stemmer(language).stemWord(word)
+
+
+def _stems(language: str, text: str) -> list[str]:
+    """Stems of the content words of a translation (`item of clothing` → item, cloth)."""
+    stops = stop_words(language)
+    return [_stem(language, w) for w in WORD.findall(fold(text)) if len(w) > 2 and w not in stops]
+
+
+def _add(table: dict[str, tuple[str, ...]], key: str, stems: Iterable[str]) -> None:
+    known = table.get(key, ())
+    extra = tuple(s for s in dict.fromkeys(stems) if s not in known)
+    if extra:
+        table[key] = (known + extra)[: TRANSLATIONS_PER_WORD * 3]
 
 
 _loading = threading.Lock()
 
 
+def _signature(folder: Path) -> str:
+    """What the compiled lexicon depends on: the dictionary files and how they are read."""
+    files = sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.glob("freedict-*")
+        if p.is_file()
+    )
+    text = json.dumps([CACHE_LAYOUT, TRANSLATIONS_PER_WORD, str(folder.resolve()), files])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _compiled(folder: Path) -> Lexicon:
+    """The lexicon of `folder`, compiled once into a SQLite file of the cache folder
+    (reading and stemming the dictionaries takes seconds); in memory when the cache
+    folder cannot be written."""
+    cached = cache_dir() / f"lexicon-{_signature(folder)}.sqlite"
+    if not cached.exists():
+        temporary: Path | None = None
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
+            os.close(handle)
+            temporary = Path(name)
+            Lexicon.load(folder, name).db.close()  # type: ignore[union-attr]
+            os.replace(temporary, cached)
+        except (OSError, sqlite3.Error) as error:
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+            log.info("lexicon not cached in %s (%s): kept in memory", cached, error)
+            return Lexicon.load(folder)
+    uri = f"{cached.as_uri()}?mode=ro"
+    return Lexicon(sqlite3.connect(uri, uri=True, check_same_thread=False))
+
+
 @cache
 def _cached(folder: str) -> Lexicon:
     path = Path(folder)
-    if not path.is_dir():
-        log.info("no dictionary folder %s: queries are not translated", path)
-        return Lexicon({})
-    return Lexicon.load(path)
+    if not path.is_dir() or not any(path.glob("freedict-*.index")):
+        log.info("no dictionaries in %s: queries are not translated", path)
+        return Lexicon()
+    return _compiled(path)
 
 
 def lexicon_at(folder: str | Path | None) -> Lexicon:
-    """The lexicon of `folder`, read once per process; an empty one for None."""
+    """The lexicon of `folder`, opened once per process; an empty one for None."""
     if not folder:
-        return Lexicon({})
+        return Lexicon()
     with _loading:
         return _cached(str(folder))

@@ -85,3 +85,30 @@ def test_the_installed_freedict_dictionaries_cover_the_partners_languages():
     assert "subsidi" in lexicon.translate(["subvention"])["en"]  # fr → en
     assert "vet" in lexicon.translate(["clothes"])["fr"]  # en → fr
     assert "cooper" in lexicon.translate(["cooperativa"])["fr"]  # it/es → fr
+
+
+def test_the_lexicon_is_compiled_once_into_the_cache_folder(tmp_path, monkeypatch):
+    from kb.lexicon import _compiled
+
+    dictionaries, cache = tmp_path / "dict", tmp_path / "cache"
+    dictionaries.mkdir()
+    write_dictd(dictionaries, "freedict-fra-eng", {"subvention": "subsidy"})
+    monkeypatch.setenv("KB_CACHE_DIR", str(cache))
+    assert _compiled(dictionaries).translate(["subventions"]) == {"en": {"subsidi"}}
+    (compiled,) = cache.glob("lexicon-*.sqlite")
+    stamp = compiled.stat().st_mtime_ns
+    assert _compiled(dictionaries).translate(["subvention"]) == {"en": {"subsidi"}}
+    assert compiled.stat().st_mtime_ns == stamp  # read, not rebuilt
+    # a changed dictionary is compiled anew
+    write_dictd(dictionaries, "freedict-fra-eng", {"subvention": "grant"})
+    assert _compiled(dictionaries).translate(["subvention"]) == {"en": {"grant"}}
+
+
+def test_an_unwritable_cache_folder_keeps_the_lexicon_in_memory(tmp_path, monkeypatch):
+    from kb.lexicon import _compiled
+
+    write_dictd(tmp_path, "freedict-fra-eng", {"subvention": "subsidy"})
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("KB_CACHE_DIR", str(blocker / "cache"))
+    assert _compiled(tmp_path).translate(["subvention"]) == {"en": {"subsidi"}}

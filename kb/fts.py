@@ -9,6 +9,7 @@ the columns by `WEIGHTS`; filters are SQL on the documents table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -26,6 +27,10 @@ SCHEMA = (
 )
 WEIGHTS = (0.5, 0.5, 1.0, 1.0)
 """BM25 weights of the title, heading, text and stems columns."""
+COMMON_TRANSLATION = 0.02
+"""A query's translated stem found in more than this share of the passages (and more
+than COMMON_FLOOR of them) is not searched: it says little and costs the most."""
+COMMON_FLOOR = 100
 
 
 class FtsLexical:
@@ -34,6 +39,7 @@ class FtsLexical:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._passages: tuple[str, int] | None = None
         for statement in SCHEMA:  # not executescript: it would commit a caller's transaction
             store.writer.execute(statement)
 
@@ -62,6 +68,8 @@ class FtsLexical:
     def search(
         self, query: AnalysedQuery, k: int, filters: Filters | None = None
     ) -> list[tuple[int, float]]:
+        if query.translated:
+            query = replace(query, translated=self._selective(query.translated))
         match = query.match_expression()
         if match is None:
             return []
@@ -82,6 +90,20 @@ class FtsLexical:
             params = [match, *params, k]
         rows = self.store.reader.execute(sql, params).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _selective(self, stems: Sequence[str]) -> tuple[str, ...]:
+        """The translated stems worth searching: those in the index and not common."""
+        reader = self.store.reader
+        state = self.store.state(reader)
+        if self._passages is None or self._passages[0] != state:
+            count = reader.execute("SELECT count(*) FROM chunks_fts_docsize").fetchone()[0]
+            self._passages = (state, int(count))
+        limit = max(COMMON_FLOOR, COMMON_TRANSLATION * self._passages[1])
+        rows = reader.execute(
+            f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(stems))})",
+            list(stems),
+        )
+        return tuple(sorted(term for term, documents in rows if documents <= limit))
 
     def known_terms(self, query: AnalysedQuery) -> set[str]:
         terms = query.terms

@@ -71,3 +71,25 @@ def test_facet_counts_over_some_documents(kb):
     assert dict(every["theme"]) == {"funding": 2, "inclusion": 1}
     assert dict(some["trip"]) == {"t1": 1, "t2": 1}
     assert dict(some["year"]) == {"2020": 1, "2022": 1}
+
+
+def test_common_or_unknown_translated_stems_are_not_searched(kb, monkeypatch):
+    import kb.fts as fts
+
+    monkeypatch.setattr(fts, "COMMON_FLOOR", 1)
+    monkeypatch.setattr(fts, "COMMON_TRANSLATION", 0.5)
+    kb.add([doc(f"c{i}", "abiti usati raccolti", language="it") for i in range(3)])
+    kb.add([doc("bin", "cassonetti per abiti", language="it")])
+    leg = kb.backend.lexical
+    with kb.store.snapshot():
+        # "abit" is in 4 of 4 passages (over half): dropped; "cassonett" kept; "zzq" unknown
+        assert leg._selective(["abit", "cassonett", "zzq"]) == ("cassonett",)
+        query = AnalysedQuery(
+            text="bennes",
+            words=("bennes",),
+            stems=("benn",),
+            highlight_terms=frozenset(),
+            translated=("abit", "cassonett"),
+        )
+        hits = leg.search(query, 10)
+    assert len(hits) == 1

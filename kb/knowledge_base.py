@@ -30,6 +30,8 @@ from kb.settings import Settings
 from kb.snippet import make_snippet
 from kb.store import Store
 from kb.types import (
+    NO_TRIP,
+    NO_TRIP_LABEL,
     Document,
     FacetValue,
     Filters,
@@ -401,6 +403,7 @@ class KnowledgeBase:
                 "WHERE trip IS NOT NULL GROUP BY trip"
             ).fetchall()
         )
+        trip_labels[NO_TRIP] = NO_TRIP_LABEL
         labels = {"theme": theme_labels, "trip": trip_labels}
         return {
             facet: [FacetValue(v, n, labels.get(facet, {}).get(v)) for v, n in values]

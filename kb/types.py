@@ -13,6 +13,9 @@ from kb.errors import InvalidInput
 
 NO_TRIP = "none"
 """The trip facet's value, and the trip filter, for documents outside any trip."""
+NO_TRIP_LABEL = "Hors voyage"
+"""The label of the `NO_TRIP` facet value (facet labels are French, as theme labels are;
+the pages say "No trip" in English)."""
 
 KINDS: tuple[str, ...] = (
     "trip-report",

@@ -7,7 +7,7 @@ from api_support import API_KEY, auth, fill, make_app
 from fastapi.testclient import TestClient
 
 from api import InsecureConfiguration, create_app
-from kb import InvalidInput, ModelMismatch, NotFound, Settings, TooLarge
+from kb import NO_TRIP, Chunk, Document, InvalidInput, ModelMismatch, NotFound, Settings, TooLarge
 
 SCIC = "2022-copenhague--atelier-financement-scic.md"
 REPORT = "2022-copenhague--rapport-voyage.pdf"
@@ -200,6 +200,16 @@ def test_similar_facets_health_and_stats(client):
     stats = client.get("/api/stats").json()
     assert stats["documents"] == 4 and stats["chunks"] == 6
     assert stats["by_trip"]["2022-copenhague"] == 2
+
+
+def test_facet_labels_name_trips_themes_and_documents_outside_a_trip(client, kb):
+    kb.add([Document(id="note.md", title="Note", chunks=[Chunk("Le financement local.")])])
+    for path in ("/api/facets", "/api/search?q=financement"):
+        facets = client.get(path).json()["facets"]
+        trips = {f["value"]: f["label"] for f in facets["trip"]}
+        assert trips[NO_TRIP] == "Hors voyage", path
+        assert all(trips.values()), path
+        assert all(f["label"] for f in facets["theme"]), path
 
 
 # --- writes ------------------------------------------------------------------------

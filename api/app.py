@@ -43,6 +43,8 @@ def create_app(kb: KnowledgeBase, settings: Settings) -> FastAPI:
         docs_url=None,  # Swagger UI needs inline scripts the CSP forbids
         redoc_url=None,
     )
+    # Searches come first: uploads are embedded beside them, in a low-priority process.
+    kb.embed_beside_searches()
     app.state.kb = kb
     app.state.settings = settings
     app.state.key_checker = key_checker

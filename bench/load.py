@@ -17,16 +17,19 @@ it every client is 127.0.0.1 and shares one bucket.
 
 Prints requests, answers by status (200, 429, 503, other), transport errors, accepted
 throughput, latency p50/p95/p99 of accepted searches and of refusals, and the server's
-memory (resident at start, peak). `--upload` adds one writer that uploads the files one
-by one while the clients search, and checks that each acknowledged upload is found at
-once by a search for its title (`searchable`). The load generator runs on the same
-machine as the server: on 2 cores it takes part of the CPU the server would have.
+memory (resident at start, peak; and the peak of the processes it started, such as the
+one that embeds uploads). `--upload` adds one writer that uploads the files one by one
+while the clients search, checks that each acknowledged upload is found at once by a
+search for its title (`searchable`) and reports the seconds spent uploading
+(`upload_s`). The load generator runs on the same machine as the server: on 2 cores it
+takes part of the CPU the server would have.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -71,6 +74,16 @@ def memory_kb(pid: int) -> dict[str, int]:
         if name in ("VmRSS", "VmHWM"):
             figures[name] = int(value.split()[0])
     return figures
+
+
+def children(pid: int) -> list[int]:
+    """The processes a process has started, from any of its threads (the server's
+    embedding process, for uploads)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that has just ended
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
 class Server:
@@ -174,15 +187,19 @@ async def read(client: httpx.AsyncClient, path: str, params: dict | None = None)
         await asyncio.sleep(float(response.headers.get("retry-after", "1")))
 
 
-async def uploader(url: str, files: list[Path]) -> dict[str, int]:
-    """Uploads `files` one by one; each acknowledged one must be found by its title."""
+async def uploader(url: str, files: list[Path]) -> dict[str, float]:
+    """Uploads `files` one by one; each acknowledged one must be found by its title.
+    Returns the count per outcome and `upload_s`, the seconds spent in upload requests."""
     outcome: Counter[str] = Counter()
     headers = {"Authorization": f"Bearer {API_KEY}"}
+    busy = 0.0
     async with httpx.AsyncClient(base_url=url, timeout=300, headers=headers) as client:
         for path in files:
+            start = time.perf_counter()
             response = await client.post(
                 "/api/documents", files=[("files", (path.name, path.read_bytes()))]
             )
+            busy += time.perf_counter() - start
             if response.status_code != 200:
                 outcome["upload_failed"] += 1
                 continue
@@ -196,7 +213,7 @@ async def uploader(url: str, files: list[Path]) -> dict[str, int]:
                 found = await read(client, "/api/search", {"q": doc["title"], "limit": 50})
                 ids = [r["document"]["id"] for r in found["results"]]
                 outcome["searchable" if doc_id in ids else "not_searchable"] += 1
-    return dict(outcome)
+    return {**outcome, "upload_s": round(busy, 1)}
 
 
 def report(results: list[tuple[int, float]], wall: float) -> dict[str, object]:
@@ -272,7 +289,7 @@ def main() -> None:
             httpx.get(f"{url}/api/search", params={"q": query}, headers=warm, timeout=120)
         idle = memory_kb(server.process.pid) if server else {}
 
-        async def run() -> tuple[list[tuple[int, float]], float, dict[str, int] | None]:
+        async def run() -> tuple[list[tuple[int, float]], float, dict[str, float] | None]:
             searches = search_clients(
                 url, queries, args.clients, args.requests, args.rate, args.distinct
             )
@@ -298,6 +315,8 @@ def main() -> None:
             peak = memory_kb(server.process.pid)
             figures["server_rss_idle_mb"] = round(idle["VmRSS"] / 1024)
             figures["server_rss_peak_mb"] = round(peak["VmHWM"] / 1024)
+            started = [memory_kb(child) for child in children(server.process.pid)]
+            figures["children_rss_peak_mb"] = round(sum(m["VmHWM"] for m in started) / 1024)
     finally:
         if server:
             server.stop()

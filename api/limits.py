@@ -1,8 +1,8 @@
 """Holding under load and abuse: a per-client rate limit and a bound on the work in flight.
 
     request ─▶ rate limit: a token bucket per client address ─▶ 429 + Retry-After
-            ─▶ in-flight bound: `max_in_flight` at once, the others wait up to
-               `queue_timeout_s` for a slot ─▶ 503 + Retry-After
+            ─▶ in-flight bound: `max_in_flight` at once; at most `max_queued` others
+               wait, each up to `queue_timeout_s`, for a slot ─▶ else 503 + Retry-After
             ─▶ the route, within `request_timeout_s` ─▶ else 503 + Retry-After
             ─▶ the response
 
@@ -118,14 +118,17 @@ class TokenBuckets:
 
 
 class Slots:
-    """`size` slots handed out first come, first served; a waiter gives up after a time.
+    """`size` slots handed out first come, first served; a waiter gives up after a time,
+    and one that would find `max_waiting` others already waiting is refused at once (under
+    overload every accepted request would otherwise wait the whole queue time).
 
     Hand-written rather than `asyncio.Semaphore` + `wait_for`, whose timeout can lose a
     slot that was granted at the same moment (Python 3.11).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_waiting: int | None = None) -> None:
         self.size = size
+        self.max_waiting = max_waiting
         self.free = size
         self._waiters: deque[asyncio.Future[bool]] = deque()
 
@@ -138,6 +141,8 @@ class Slots:
         if self.free > 0:  # free slots exist only while nobody waits
             self.free -= 1
             return True
+        if self.max_waiting is not None and self.waiting >= self.max_waiting:
+            return False
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         self._waiters.append(future)
@@ -174,6 +179,7 @@ class Limits:
         burst: int,
         trusted_proxies: tuple[Network, ...] = (),
         max_in_flight: int,
+        max_queued: int | None = None,
         queue_timeout_s: float,
         request_timeout_s: float,
     ) -> None:
@@ -181,7 +187,7 @@ class Limits:
         self.reject = reject
         self.buckets = TokenBuckets(rate, burst) if rate > 0 else None
         self.trusted = trusted_proxies
-        self.slots = Slots(max_in_flight) if max_in_flight > 0 else None
+        self.slots = Slots(max_in_flight, max_queued) if max_in_flight > 0 else None
         self.queue_timeout_s = queue_timeout_s
         self.request_timeout_s = request_timeout_s
 

@@ -200,6 +200,15 @@ class Settings(BaseSettings):
             "(bench/README.md)."
         ),
     )
+    max_queued: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "Most read requests waiting for a slot at once; one more is refused at once "
+            "(503). Default: `KB_MAX_IN_FLIGHT`, so that under overload an accepted "
+            "search waits about one search, not the whole queue time (bench/README.md)."
+        ),
+    )
     queue_timeout_s: float = Field(
         0.2,
         ge=0.0,

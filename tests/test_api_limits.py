@@ -85,14 +85,16 @@ def test_each_client_address_has_its_own_bucket(kb):
 
     async def run() -> dict[str, list[int]]:
         codes: dict[str, list[int]] = {}
-        for peer, forwarded in (("10.0.0.9", None), ("10.0.0.1", "1.1.1.1"),
-                                ("10.0.0.1", "2.2.2.2")):
+        for peer, forwarded in (
+            ("10.0.0.9", None),
+            ("10.0.0.1", "1.1.1.1"),
+            ("10.0.0.1", "2.2.2.2"),
+        ):
             transport = httpx.ASGITransport(app, client=(peer, 5000))
             headers = {"x-forwarded-for": forwarded} if forwarded else {}
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 codes[forwarded or peer] = [
-                    (await client.get("/api/facets", headers=headers)).status_code
-                    for _ in range(3)
+                    (await client.get("/api/facets", headers=headers)).status_code for _ in range(3)
                 ]
         return codes
 
@@ -155,9 +157,7 @@ def test_searches_beyond_the_bound_wait_then_get_503(gated):
 
 def test_a_search_over_its_time_limit_gets_503_and_keeps_its_slot_until_done(gated):
     kb, encoder = gated
-    app = make_app(
-        kb, max_in_flight=1, queue_timeout_s=0.01, request_timeout_s=0.05, rate_limit=0
-    )
+    app = make_app(kb, max_in_flight=1, queue_timeout_s=0.01, request_timeout_s=0.05, rate_limit=0)
 
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app)
@@ -186,3 +186,29 @@ def test_the_schema_documents_429_and_503_on_read_routes_only(kb):
     assert {"429", "503"} <= set(paths["/"]["get"]["responses"])
     assert "429" not in paths["/api/health"]["get"]["responses"]
     assert "429" not in paths["/api/documents"]["post"]["responses"]
+
+
+def test_a_search_finding_the_queue_full_is_refused_at_once(gated):
+    kb, encoder = gated
+    app = make_app(kb, max_in_flight=1, max_queued=1, queue_timeout_s=5.0, rate_limit=0)
+
+    async def run() -> tuple[list[int], float]:
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            first = asyncio.create_task(client.get("/api/search", params={"q": "SCIC"}))
+            await wait_for(encoder.entered)  # the first search holds the only slot
+            queued = asyncio.create_task(client.get("/api/search", params={"q": "emploi"}))
+            await asyncio.sleep(0.05)  # the second waits in the queue (5 s allowed)
+            started = asyncio.get_running_loop().time()
+            third = await client.get("/api/search", params={"q": "insertion"})
+            waited = asyncio.get_running_loop().time() - started
+            encoder.gate.set()
+            return [
+                (await first).status_code,
+                (await queued).status_code,
+                third.status_code,
+            ], waited
+
+    codes, waited = asyncio.run(run())
+    assert codes == [200, 200, 503]
+    assert waited < 2.0  # refused at once, not after the 5 s queue time

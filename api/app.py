@@ -104,9 +104,7 @@ def _install_limits(app: FastAPI, settings: Settings) -> None:
         burst=settings.rate_burst,
         trusted_proxies=parse_networks(settings.trusted_proxies),
         max_in_flight=settings.max_in_flight,
-        max_queued=(
-            settings.max_queued if settings.max_queued is not None else settings.max_in_flight
-        ),
+        max_queued=settings.max_queued,
         queue_timeout_s=settings.queue_timeout_s,
         request_timeout_s=settings.request_timeout_s,
     )

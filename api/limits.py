@@ -119,8 +119,9 @@ class TokenBuckets:
 
 class Slots:
     """`size` slots handed out first come, first served; a waiter gives up after a time,
-    and one that would find `max_waiting` others already waiting is refused at once (under
-    overload every accepted request would otherwise wait the whole queue time).
+    and one that would find `max_waiting` (by default `size`) others already waiting is
+    refused at once (under overload every accepted request would otherwise wait the whole
+    queue time).
 
     Hand-written rather than `asyncio.Semaphore` + `wait_for`, whose timeout can lose a
     slot that was granted at the same moment (Python 3.11).
@@ -128,7 +129,7 @@ class Slots:
 
     def __init__(self, size: int, max_waiting: int | None = None) -> None:
         self.size = size
-        self.max_waiting = max_waiting
+        self.max_waiting = size if max_waiting is None else max_waiting
         self.free = size
         self._waiters: deque[asyncio.Future[bool]] = deque()
 
@@ -141,7 +142,7 @@ class Slots:
         if self.free > 0:  # free slots exist only while nobody waits
             self.free -= 1
             return True
-        if self.max_waiting is not None and self.waiting >= self.max_waiting:
+        if self.waiting >= self.max_waiting:
             return False
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 LANGUAGES = {"fra": "fr", "eng": "en", "ita": "it", "spa": "es"}
 """FreeDict's language codes, for the languages of the partners' documents."""
+SOURCES = tuple(LANGUAGES.values())
 TRANSLATIONS_PER_WORD = 2
 """First translations kept per entry (a dictionary lists the usual sense first)."""
 FILE = re.compile(r"freedict-([a-z]{3})-([a-z]{3})\.index$")
@@ -130,7 +131,7 @@ class Lexicon:
         if self.db is None:
             return {}
         words = list(words)
-        keys = list({f"{lang} {stemmer(lang).stemWord(w)}" for lang in SOURCES for w in words})
+        keys = list({f"{lang} {_stem(lang, w)}" for lang in SOURCES for w in words})
         if not keys:
             return {}
         with self._lock:
@@ -146,9 +147,6 @@ class Lexicon:
     def translated_stems(self, words: Iterable[str]) -> list[str]:
         """Every translation stem of `words`, in any language, sorted."""
         return sorted(set().union(*self.translate(words).values()))
-
-
-SOURCES = tuple(LANGUAGES.values())
 
 
 def read_pairs(folder: Path) -> Pairs:

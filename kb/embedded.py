@@ -13,6 +13,6 @@ INDEX_NAME = "index.faiss"
 
 def open_embedded(store: Store, settings: Settings, dim: int, model: str) -> Backend:
     dense = FaissDense(
-        store, store.path.parent / INDEX_NAME, dim, model, settings.ann_from, settings.ann_ef
+        store, store.path.parent / INDEX_NAME, dim, model, settings.ann_from, settings.ann_rerank
     )
     return Backend("embedded", dense, FtsLexical(store))

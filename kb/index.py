@@ -8,10 +8,11 @@ same in a base of a thousand passages or of a million; a full delta is merged in
 copy of main (an HNSW graph grows in place in the copy). Every write publishes a new
 snapshot, so a search runs on a consistent one without a lock.
 
-Main is exact (`IndexFlatIP`) below `ann_from` passages and an HNSW graph above,
-searched with `ef` candidates; filters stay exact either way: the allowed ids come
-from SQLite and reach FAISS through an ID selector, and a filter that keeps few
-passages is searched exactly over just those.
+Main is exact (`IndexFlatIP`) below `ann_from` passages and *quantised* above: a
+fast-scan product quantiser (4-bit codes, two dimensions a code) proposes `rerank` × k
+candidates, which are scored exactly on the stored vectors. Filters stay exact either
+way: the allowed ids come from SQLite and the vectors they keep are searched exactly
+(a filter keeping most of main: the quantised candidates, filtered, while enough pass).
 
 The file is written when an ingest run ends and when the base closes (`flush`), not
 per document: after a crash it may lack the last writes, and `kb.backend.catch_up`
@@ -25,6 +26,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -34,25 +36,35 @@ from kb.backend import PassageFields, VectorLeg
 from kb.store import Store
 from kb.types import Filters
 
+# One thread a search: a server runs searches side by side, and FAISS's OpenMP threads
+# spin-waiting for a busy core made a 100,000-passage search 6x slower (bench/README.md).
+faiss.omp_set_num_threads(1)
+
 MAGIC = b"SAVOIR-FAIRE-INDEX 2\n"
 DELTA_MAX = 4096
 """Passages the delta takes before it is merged into main: a write copies at most this."""
 DEAD_SHARE = 0.2
 """Main is rebuilt without its dead ids once they are this share of it."""
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-EXACT_SUBSET = 0.1
-"""A filter keeping under this share of an HNSW main is searched exactly."""
+DEAD_SKIPPED = 1024
+"""A quantised main leaves its dead ids out of the candidates it proposes, so it is
+rebuilt once it holds more than this many."""
+TRAINING_SAMPLE = 30_000
+"""Vectors the quantiser's codebooks are trained on when a quantised main is built."""
+FILTERED_CANDIDATES = 0.5
+"""A filter keeping at least this share of a quantised main is searched through the
+quantiser's candidates; a narrower one, exactly over the passages it keeps."""
 
 
 def _flat(dim: int) -> faiss.Index:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
 
-def _hnsw(dim: int) -> faiss.Index:
-    graph = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    return faiss.IndexIDMap2(graph)
+def _quantised(dim: int, sample: np.ndarray) -> faiss.Index:
+    """A fast-scan product quantiser (4-bit codes of two dimensions each) trained on
+    `sample`, its candidates re-scored on the exact vectors it keeps beside."""
+    codes = faiss.IndexPQFastScan(dim, dim // 2 if dim % 2 == 0 else dim, 4, faiss.METRIC_INNER_PRODUCT)
+    codes.train(np.ascontiguousarray(sample, dtype=np.float32))
+    return faiss.IndexIDMap2(faiss.IndexRefineFlat(codes))
 
 
 def _ids(index: faiss.Index) -> np.ndarray:
@@ -60,13 +72,21 @@ def _ids(index: faiss.Index) -> np.ndarray:
     return faiss.vector_to_array(faiss.downcast_index(index).id_map).astype(np.int64)
 
 
+def _exact(index: faiss.Index) -> faiss.IndexFlat:
+    """The exact vectors of a main or delta part, in internal order."""
+    inner = faiss.downcast_index(faiss.downcast_index(index).index)
+    if isinstance(inner, faiss.IndexRefine):
+        return faiss.downcast_index(inner.refine_index)
+    return inner
+
+
 def _vectors(index: faiss.Index) -> np.ndarray:
-    inner = faiss.downcast_index(index).index
-    return inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, index.d))
+    flat = _exact(index)
+    return flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, index.d))
 
 
-def _is_hnsw(index: faiss.Index) -> bool:
-    return isinstance(faiss.downcast_index(faiss.downcast_index(index).index), faiss.IndexHNSW)
+def _is_quantised(index: faiss.Index) -> bool:
+    return isinstance(faiss.downcast_index(faiss.downcast_index(index).index), faiss.IndexRefine)
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,18 @@ class Snapshot:
     def ids(self) -> np.ndarray:
         alive = np.setdiff1d(self.main_ids, self.dead, assume_unique=True)
         return np.union1d(alive, _ids(self.delta))
+
+    @cached_property
+    def _by_id(self) -> np.ndarray:
+        return np.argsort(self.main_ids, kind="stable")
+
+    def positions(self, ids: np.ndarray) -> np.ndarray:
+        """Internal positions in main of those of `ids` it holds, ascending."""
+        order = self._by_id
+        found = np.searchsorted(self.main_ids, ids, sorter=order)
+        found = found[found < len(order)]
+        positions = order[found]
+        return np.sort(positions[np.isin(self.main_ids[positions], ids)])
 
 
 @dataclass
@@ -101,15 +133,15 @@ class FaissDense(VectorLeg):
         path: Path,
         dim: int,
         model: str,
-        ann_from: int = 1_000_000,
-        ef: int = 128,
+        ann_from: int = 20_000,
+        rerank: int = 20,
     ) -> None:
         self.store = store
         self.path = path
         self.dim = dim
         self.model = model
         self.ann_from = ann_from
-        self.ef = ef
+        self.rerank = rerank
         self._staged = Staged()
         self._snapshot = self._load() or self._empty(None)
         self._saved: Snapshot | None = self._snapshot
@@ -147,27 +179,29 @@ class FaissDense(VectorLeg):
         if staged.ids:
             delta.add_with_ids(np.concatenate(staged.vectors), np.concatenate(staged.ids))
         snapshot = Snapshot(old.main, old.main_ids, delta, dead, state)
-        if delta.ntotal > DELTA_MAX or len(dead) > max(DELTA_MAX, DEAD_SHARE * old.main.ntotal):
+        if delta.ntotal > DELTA_MAX or len(dead) > _dead_limit(old.main):
             snapshot = self._merged(snapshot)
         self._snapshot = snapshot
 
     def _merged(self, snapshot: Snapshot) -> Snapshot:
-        """Main with the delta in and the dead out: the graph grown in a copy, or a new
-        part built when main changes kind or carries too many dead ids."""
-        live = len(snapshot)
-        rebuild = len(snapshot.dead) > DEAD_SHARE * snapshot.main.ntotal or (
-            live >= self.ann_from and not _is_hnsw(snapshot.main)
-        )
-        if _is_hnsw(snapshot.main) and not rebuild:
-            main = faiss.clone_index(snapshot.main)
-            dead = snapshot.dead
+        """Main with the delta in and the dead out: a quantised main grows in a copy
+        (its dead ids stay until there are too many), any other is built anew."""
+        quantised = len(snapshot) >= self.ann_from
+        old = snapshot.main
+        if quantised and _is_quantised(old) and len(snapshot.dead) <= DEAD_SKIPPED:
+            main = faiss.clone_index(old)
+            main.add_with_ids(_vectors(snapshot.delta), _ids(snapshot.delta))
+            return Snapshot(main, _ids(main), _flat(self.dim), snapshot.dead, snapshot.state)
+        keep = ~np.isin(snapshot.main_ids, snapshot.dead)
+        vectors = np.concatenate([_vectors(old)[keep], _vectors(snapshot.delta)])
+        ids = np.concatenate([snapshot.main_ids[keep], _ids(snapshot.delta)])
+        if quantised:
+            sample = np.random.default_rng(0).permutation(len(vectors))[:TRAINING_SAMPLE]
+            main = _quantised(self.dim, vectors[np.sort(sample)])
         else:
-            main = _hnsw(self.dim) if live >= self.ann_from else _flat(self.dim)
-            keep = ~np.isin(snapshot.main_ids, snapshot.dead)
-            main.add_with_ids(_vectors(snapshot.main)[keep], snapshot.main_ids[keep])
-            dead = np.zeros(0, np.int64)
-        main.add_with_ids(_vectors(snapshot.delta), _ids(snapshot.delta))
-        return Snapshot(main, _ids(main), _flat(self.dim), dead, snapshot.state)
+            main = _flat(self.dim)
+        main.add_with_ids(vectors.astype(np.float32, copy=False), ids)
+        return Snapshot(main, _ids(main), _flat(self.dim), np.zeros(0, np.int64), snapshot.state)
 
     def discard(self) -> None:
         self._staged = Staged()
@@ -226,22 +260,57 @@ class FaissDense(VectorLeg):
         excluded: np.ndarray,
     ) -> list[tuple[int, float]]:
         main = snapshot.main
-        if not _is_hnsw(main):
+        if not _is_quantised(main):
             return _search(main, query, k, _selector(allowed, excluded))
-        if allowed is not None and len(allowed) < EXACT_SUBSET * main.ntotal:
-            positions = np.nonzero(np.isin(snapshot.main_ids, allowed))[0]
-            positions = positions[~np.isin(snapshot.main_ids[positions], excluded)]
-            if not len(positions):
-                return []
-            inner = faiss.downcast_index(main).index
-            scores = inner.reconstruct_batch(positions) @ query[0]
-            best = np.argsort(-scores)[:k]
-            return [(int(snapshot.main_ids[positions[i]]), float(scores[i])) for i in best]
-        params = faiss.SearchParametersHNSW(efSearch=max(self.ef, k))
-        selector = _selector(allowed, excluded)
-        if selector is not None:
-            params.sel = selector
-        return _search(main, query, k, None, params)
+        if allowed is None:
+            if len(excluded) <= DEAD_SKIPPED:
+                return self._candidates(snapshot, query, k, excluded)
+            positions = np.arange(main.ntotal)
+        else:
+            positions = snapshot.positions(allowed)
+            share = len(positions) / max(1, main.ntotal)
+            if share >= FILTERED_CANDIDATES and len(excluded) <= DEAD_SKIPPED:
+                found = self._candidates(snapshot, query, int(2 * k / share), excluded)
+                passes = np.isin(np.asarray([hit[0] for hit in found], np.int64), allowed)
+                found = [hit for hit, ok in zip(found, passes, strict=True) if ok]
+                if len(found) >= min(k, len(positions)):
+                    return found[:k]
+        positions = positions[~np.isin(snapshot.main_ids[positions], excluded)]
+        return self._exact_over(snapshot, query, k, positions)
+
+    def _candidates(
+        self, snapshot: Snapshot, query: np.ndarray, k: int, excluded: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """Best `k` of a quantised main less `excluded`: the quantiser proposes
+        `rerank` times as many, scored exactly."""
+        main = snapshot.main
+        want = min(k + len(excluded), int(main.ntotal))
+        params = faiss.IndexRefineSearchParameters(k_factor=float(self.rerank))
+        hits = _search(main, query, want, None, params)
+        if len(excluded):
+            hits = [hit for hit in hits if not _holds(excluded, hit[0])]
+        return hits[:k]
+
+    @staticmethod
+    def _exact_over(
+        snapshot: Snapshot, query: np.ndarray, k: int, positions: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """Best `k` among the vectors of main at `positions`, exactly."""
+        if not len(positions):
+            return []
+        flat = _exact(snapshot.main)
+        bits = np.zeros(flat.ntotal, dtype=bool)
+        bits[positions] = True
+        packed = np.packbits(bits, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))
+        scores, found = flat.search(
+            query, min(k, len(positions)), params=faiss.SearchParameters(sel=selector)
+        )
+        return [
+            (int(snapshot.main_ids[i]), float(score))
+            for i, score in zip(found[0], scores[0], strict=True)
+            if i >= 0
+        ]
 
     # the file
 
@@ -305,6 +374,16 @@ class FaissDense(VectorLeg):
 
     def close(self) -> None:
         self.flush()
+
+
+def _dead_limit(main: faiss.Index) -> float:
+    """Dead ids past which main is merged anew."""
+    return DEAD_SKIPPED if _is_quantised(main) else max(DELTA_MAX, DEAD_SHARE * main.ntotal)
+
+
+def _holds(sorted_ids: np.ndarray, item: int) -> bool:
+    at = int(np.searchsorted(sorted_ids, item))
+    return at < len(sorted_ids) and int(sorted_ids[at]) == item
 
 
 def _selector(allowed: np.ndarray | None, excluded: np.ndarray) -> faiss.IDSelector | None:

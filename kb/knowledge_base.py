@@ -84,6 +84,7 @@ class KnowledgeBase:
         self._backend: Backend | None = None
         self._means: LanguageMeans | None = None
         self._means_generation = -1
+        self._trip_labels: tuple[int, dict[str, str]] | None = None
         self._background: EmbeddingProcess | None = None
 
     # the encoder and the index
@@ -411,19 +412,28 @@ class KnowledgeBase:
     def _label_facets(
         self, db, counts: dict[str, list[tuple[str, int]]]
     ) -> dict[str, list[FacetValue]]:
-        theme_labels = {t.id: t.label_fr for t, _ in self.store.themes(db)}
-        trip_labels = dict(
-            db.execute(
-                "SELECT trip, max(coalesce(trip_name, trip)) FROM documents "
-                "WHERE trip IS NOT NULL GROUP BY trip"
-            ).fetchall()
-        )
-        trip_labels[NO_TRIP] = NO_TRIP_LABEL
-        labels = {"theme": theme_labels, "trip": trip_labels}
+        labels = self._facet_labels(db)
         return {
             facet: [FacetValue(v, n, labels.get(facet, {}).get(v)) for v, n in values]
             for facet, values in counts.items()
         }
+
+    def _facet_labels(self, db: sqlite3.Connection) -> dict[str, dict[str, str]]:
+        """Theme and trip labels of the snapshot `db`; the trips' (a pass over every
+        document) read again only after a write of documents."""
+        generation = self.store.generation(db)
+        cached = self._trip_labels
+        if cached is None or cached[0] != generation:
+            trips = dict(
+                db.execute(
+                    "SELECT trip, max(coalesce(trip_name, trip)) FROM documents "
+                    "WHERE trip IS NOT NULL GROUP BY trip"
+                ).fetchall()
+            )
+            trips[NO_TRIP] = NO_TRIP_LABEL
+            cached = self._trip_labels = (generation, trips)
+        themes = dict(db.execute("SELECT id, label_fr FROM themes").fetchall())
+        return {"theme": themes, "trip": cached[1]}
 
     def facets(self, filters: Filters | None = None) -> dict[str, list[FacetValue]]:
         """Counts per trip, theme, kind, language and year of the documents passing `filters`."""

@@ -284,22 +284,24 @@ class Searcher:
     def group(self, scores: dict[int, float], rows: dict[int, sqlite3.Row]) -> list[SearchResult]:
         """Chunks grouped by document; a document scores by its best chunk plus
         SECOND_PASSAGE_SHARE of its second."""
-        by_document: dict[str, list[Passage]] = {}
-        for chunk_id, score in sorted(scores.items(), key=lambda item: -item[1]):
+        by_document: dict[str, list[int]] = {}
+        for chunk_id, _ in sorted(scores.items(), key=lambda item: -item[1]):
             row = rows.get(chunk_id)
             if row is not None:
-                by_document.setdefault(row["document_id"], []).append(passage_of(row, score))
-        results = [
-            SearchResult(
-                document=Document(id=doc_id, title=""),
-                passage=passages[0],
-                snippet=Snippet(text=""),
-                score=passages[0].score
-                + (SECOND_PASSAGE_SHARE * passages[1].score if len(passages) > 1 else 0.0),
-                passages=passages[1 : 1 + OTHER_PASSAGES],
+                by_document.setdefault(row["document_id"], []).append(chunk_id)
+        results = []
+        for doc_id, chunk_ids in by_document.items():
+            kept = [passage_of(rows[i], scores[i]) for i in chunk_ids[: 1 + OTHER_PASSAGES]]
+            second = SECOND_PASSAGE_SHARE * scores[chunk_ids[1]] if len(chunk_ids) > 1 else 0.0
+            results.append(
+                SearchResult(
+                    document=Document(id=doc_id, title=""),
+                    passage=kept[0],
+                    snippet=Snippet(text=""),
+                    score=kept[0].score + second,
+                    passages=kept[1 : 1 + OTHER_PASSAGES],
+                )
             )
-            for doc_id, passages in by_document.items()
-        ]
         results.sort(key=lambda r: (-r.score, r.document.id))
         return results
 

@@ -61,16 +61,21 @@ class Settings(BaseSettings):
         ),
     )
     ann_from: int = Field(
-        1_000_000,
+        20_000,
         ge=0,
         description=(
-            "Passages from which the embedded dense index searches an HNSW graph instead "
-            "of every vector. Exact below; the default keeps search exact, because HNSW's "
-            "recall@10 against exact was not shown to reach 0.98 (bench/README.md)."
+            "Passages from which the embedded dense index proposes candidates with a "
+            "fast-scan product quantiser and scores them exactly, instead of scoring "
+            "every vector (its recall@10 against exact search: bench/README.md)."
         ),
     )
-    ann_ef: int = Field(
-        128, ge=16, description="Candidates the HNSW graph examines per search (efSearch)."
+    ann_rerank: int = Field(
+        20,
+        ge=1,
+        description=(
+            "Candidates the quantised dense index proposes per result wanted, each "
+            "scored exactly on its stored vector."
+        ),
     )
     milvus_uri: str = Field(
         "",

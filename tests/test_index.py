@@ -1,4 +1,4 @@
-"""The embedded dense leg: main + delta + dead ids, merges, HNSW, the file."""
+"""The embedded dense leg: main + delta + dead ids, merges, the quantised main, the file."""
 
 import numpy as np
 import pytest
@@ -6,6 +6,7 @@ import pytest
 from kb import index as dense_index
 from kb.index import FaissDense
 from kb.store import Store
+from kb.types import Filters
 
 
 def unit(rows):
@@ -68,24 +69,82 @@ def test_a_search_keeps_its_snapshot_while_a_write_commits(store, tmp_path):
     assert len(before) == 1 and len(dense) == 2
 
 
-def test_hnsw_main_finds_what_exact_search_finds(store, tmp_path, monkeypatch):
+def grown(store, tmp_path, name, vectors, dim, **options):
+    """A leg fed `vectors` (ids 0..n-1) 50 at a time, each batch committed."""
+    dense = FaissDense(store, tmp_path / name, dim, "m", **options)
+    for start in range(0, len(vectors), 50):
+        dense.add(np.arange(start, start + 50), vectors[start : start + 50], [])
+        dense.commit(f"0:{start}")
+    return dense
+
+
+def overlap(exact, other, queries, k=10, **search):
+    found = sum(
+        len(set(ids_of(exact.search(q, k, **search))) & set(ids_of(other.search(q, k, **search))))
+        for q in queries
+    )
+    return found / (k * len(queries))
+
+
+def test_quantised_main_finds_what_exact_search_finds(store, tmp_path, monkeypatch):
     monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
     rng = np.random.default_rng(0)
-    vectors = unit(rng.standard_normal((1500, 3)) + np.array([0, 0, 0.5]))
-    exact = FaissDense(store, tmp_path / "a.faiss", 3, "m", ann_from=10**9)
-    approximate = FaissDense(store, tmp_path / "b.faiss", 3, "m", ann_from=500)
-    for start in range(0, 1500, 50):
-        ids = np.arange(start, start + 50)
-        for dense in (exact, approximate):
-            dense.add(ids, vectors[start : start + 50], [])
-            dense.commit(f"0:{start}")
-    assert dense_index._is_hnsw(approximate._snapshot.main)
-    assert not dense_index._is_hnsw(exact._snapshot.main)
-    found = sum(
-        len(set(ids_of(exact.search(q, 10))) & set(ids_of(approximate.search(q, 10))))
-        for q in unit(rng.standard_normal((50, 3)))
-    )
-    assert found / 500 >= 0.98
+    # Uniformly random directions: the hardest case for a quantiser.
+    vectors = unit(rng.standard_normal((2000, 16)))
+    exact = grown(store, tmp_path, "a.faiss", vectors, 16, ann_from=10**9)
+    quantised = grown(store, tmp_path, "b.faiss", vectors, 16, ann_from=1000)
+    assert dense_index._is_quantised(quantised._snapshot.main)
+    assert not dense_index._is_quantised(exact._snapshot.main)
+    assert quantised._snapshot.main.ntotal > 1000  # grown in place past its training
+    queries = unit(rng.standard_normal((50, 16)))
+    assert overlap(exact, quantised, queries) >= 0.98
+    # Removed passages and excluded ones never come back; k results still do.
+    for dense in (exact, quantised):
+        dense.remove(np.arange(0, 2000, 7))
+        dense.commit("0:removed")
+    assert len(quantised._snapshot.dead) > 0
+    excluded = np.arange(1, 2000, 5)
+    for q in queries[:10]:
+        hits = ids_of(quantised.search(q, 10, excluded=excluded))
+        assert len(hits) == 10
+        assert not {i for i in hits if i % 7 == 0 or i % 5 == 1}
+    assert overlap(exact, quantised, queries, excluded=excluded) >= 0.98
+
+
+@pytest.mark.parametrize("share", [0.03, 0.8])
+def test_quantised_main_filters_exactly(store, tmp_path, monkeypatch, share):
+    """A narrow filter is searched exactly over what it keeps; a wide one through the
+    quantiser's candidates: both give the exact search's results."""
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
+    rng = np.random.default_rng(1)
+    vectors = unit(rng.standard_normal((2000, 16)))
+    exact = grown(store, tmp_path, "a.faiss", vectors, 16, ann_from=10**9)
+    quantised = grown(store, tmp_path, "b.faiss", vectors, 16, ann_from=1000)
+    allowed = np.sort(rng.choice(2000, int(share * 2000), replace=False))
+    assert dense_index._is_quantised(quantised._snapshot.main)
+    monkeypatch.setattr(store, "chunk_ids", lambda db, filters: allowed)
+    some = Filters(language=("fr",))
+    queries = unit(rng.standard_normal((20, 16)))
+    for q in queries:
+        assert set(ids_of(quantised.search(q, 10, some))) <= set(allowed.tolist())
+    assert overlap(exact, quantised, queries, filters=some) >= 0.98
+
+
+def test_a_quantised_main_with_many_dead_ids_is_built_anew(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
+    monkeypatch.setattr(dense_index, "DEAD_SKIPPED", 20)
+    rng = np.random.default_rng(2)
+    vectors = unit(rng.standard_normal((1500, 16)))
+    quantised = grown(store, tmp_path, "b.faiss", vectors, 16, ann_from=1000)
+    quantised.remove(np.arange(30))
+    quantised.commit("0:removed")
+    snapshot = quantised._snapshot
+    assert len(snapshot.dead) == 0 and snapshot.main.ntotal == 1470
+    assert dense_index._is_quantised(snapshot.main)
+    quantised.flush()
+    reopened = FaissDense(store, tmp_path / "b.faiss", 16, "m", ann_from=1000)
+    assert dense_index._is_quantised(reopened._snapshot.main)
+    assert sorted(reopened.ids()) == list(range(30, 1500))
 
 
 def test_flush_and_reload_keep_state_model_and_parts(store, tmp_path, monkeypatch):

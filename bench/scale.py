@@ -10,8 +10,10 @@ being long and a practice sheet short), one `KnowledgeBase.add` per document as
 encoder (a unit vector drawn from the text's hash, 384 dimensions, under the default
 model's name), so that embedding costs nothing and only Savoir-faire's own pipeline is
 timed. After each step it measures, on 60 PIAF questions: hybrid, dense and lexical
-search p50 / p95 (engine only: the query vector is known in advance), resident memory
-(now and peak) and the index file's size. After the last step, in a fresh process:
+search p50 / p95 (engine only: the query vector is known in advance), the dense leg's
+recall@10 and @100 against exact search (hashed vectors are uniformly random
+directions, the hardest case for an approximate index), resident memory (now and
+peak) and the index files' size. After the last step, in a fresh process:
 start-up (open and answer a first search), search p50 / p95 with the real query encoder
 (the default model), and that serving process's memory.
 """
@@ -95,7 +97,24 @@ def time_searches(kb: KnowledgeBase, texts: list[str], mode: str) -> tuple[float
 
 
 def index_size_mb(home: Path) -> float:
-    return sum(p.stat().st_size for p in home.glob("index*") if p.is_file()) / 1e6
+    """The derived index files: FAISS's and the lexical leg's."""
+    files = [*home.glob("index*"), *home.glob("lexical*")]
+    return sum(p.stat().st_size for p in files if p.is_file()) / 1e6
+
+
+def dense_recall(kb: KnowledgeBase, texts: list[str]) -> tuple[float, float]:
+    """Recall@10 and @100 of the dense leg's candidates (a search asks for 100)
+    against exact search over the same vectors."""
+    dense = kb.backend.dense
+    ids, vectors = dense.vectors()
+    queries = HashedEncoder().encode_queries(texts)
+    exact = ids[np.argsort(-(vectors @ queries.T), axis=0)[:100].T]
+    found10 = found100 = 0
+    for query, truth in zip(queries, exact, strict=True):
+        hits = [i for i, _ in dense.search(query, 100)]
+        found10 += len(set(hits[:10]) & set(truth[:10].tolist()))
+        found100 += len(set(hits) & set(truth.tolist()))
+    return found10 / (10 * len(texts)), found100 / (100 * len(texts))
 
 
 SERVE = """
@@ -145,9 +164,9 @@ def main() -> None:
     number = 0
     print(
         "| passages | add step | rate /s | hybrid p50 / p95 ms | dense p50 / p95 ms "
-        "| lexical p50 / p95 ms | RSS / peak MB | index MB |"
+        "| lexical p50 / p95 ms | dense recall@10 / @100 | RSS / peak MB | index MB |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     with KnowledgeBase(args.home, encoder=HashedEncoder()) as kb:
         for _ in range(args.steps):
             documents = make_base.documents(
@@ -160,6 +179,7 @@ def main() -> None:
             kb.flush()
             took = time.perf_counter() - started
             timings = {mode: time_searches(kb, texts, mode) for mode in MODES}
+            recall = dense_recall(kb, texts)
             rss, peak = memory_mb()
             passages = kb.stats().chunks
             row = {
@@ -167,6 +187,7 @@ def main() -> None:
                 "add_s": round(took, 1),
                 "rate": round(args.step / took),
                 **{f"{m}_ms": [round(v, 1) for v in timings[m]] for m in MODES},
+                "recall": [round(v, 3) for v in recall],
                 "rss_mb": round(rss),
                 "peak_mb": round(peak),
                 "index_mb": round(index_size_mb(args.home), 1),
@@ -175,6 +196,7 @@ def main() -> None:
             print(
                 f"| {passages:,} | {took:.1f} s | {row['rate']} | "
                 + " | ".join("{:.1f} / {:.1f}".format(*timings[m]) for m in MODES)
+                + " | {:.3f} / {:.3f}".format(*recall)
                 + f" | {rss:.0f} / {peak:.0f} | {row['index_mb']} |",
                 flush=True,
             )

@@ -33,6 +33,24 @@ than COMMON_FLOOR of them) is not searched: it says little and costs the most.""
 COMMON_FLOOR = 100
 
 
+IndexedRow = tuple[int, str, str, str, str]
+"""A row of `chunks_fts`: rowid (the passage id), title, heading, text, stems."""
+
+
+def indexed_rows(ids: np.ndarray, passages: Sequence[PassageText]) -> list[IndexedRow]:
+    """What the full-text index holds of each passage, its columns in `WEIGHTS` order."""
+    return [
+        (
+            int(i),
+            p.title,
+            p.heading,
+            p.text,
+            stems(f"{p.title}\n{p.heading}\n{p.text}", p.language),
+        )
+        for i, p in zip(ids, passages, strict=True)
+    ]
+
+
 class FtsLexical:
     """FTS5 over the passages of one `Store`: writes go through its writer connection
     inside the facade's transaction, searches through the calling thread's snapshot."""
@@ -46,18 +64,12 @@ class FtsLexical:
     def add(
         self, ids: np.ndarray, passages: Sequence[PassageText], fields: Sequence[PassageFields]
     ) -> None:
+        self.insert(indexed_rows(ids, passages))
+
+    def insert(self, rows: Sequence[IndexedRow]) -> None:
         self.store.writer.executemany(
             "INSERT INTO chunks_fts (rowid, title, heading, text, stems) VALUES (?, ?, ?, ?, ?)",
-            [
-                (
-                    int(i),
-                    p.title,
-                    p.heading,
-                    p.text,
-                    stems(f"{p.title}\n{p.heading}\n{p.text}", p.language),
-                )
-                for i, p in zip(ids, passages, strict=True)
-            ],
+            rows,
         )
 
     def remove(self, ids: np.ndarray) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 
 from kb.backend import catch_up
 from kb.errors import InvalidInput, NotFound
+from kb.fts import FtsLexical
 from kb.index import FaissDense
 from kb.knowledge_base import KnowledgeBase
 
@@ -309,11 +310,11 @@ def repair(kb: KnowledgeBase) -> list[str]:
             db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('rebuild')")
             done.append("rebuilt the full-text index")
             kb.store.bump_generation(db)
-        lexical = kb.backend.lexical
+        table = FtsLexical(kb.store)  # the table itself, whichever leg ranks by words
         with kb.store.transaction() as db:  # passages without full-text entries
             dim = int(kb.store.meta("dim", db) or 0)
             state = kb.store.state(db)
-            restored = catch_up(lexical, kb.store, db, state, dim, force=True)
+            restored = catch_up(table, kb.store, db, state, dim, force=True)
         if restored:
             done.append(f"re-indexed the text of {restored} passages")
         (kb.path / INDEX_NAME).unlink(missing_ok=True)

@@ -5,11 +5,12 @@ import pytest
 from kb import Chunk, Document, Filters, KnowledgeBase
 from kb.facets import facet_counts
 from kb.query import AnalysedQuery
+from kb.settings import Settings
 
 
 @pytest.fixture
 def kb(tmp_path):
-    with KnowledgeBase(tmp_path, encoder="tiny") as kb:
+    with KnowledgeBase(tmp_path, encoder="tiny", settings=Settings(lexical="fts")) as kb:
         yield kb
 
 

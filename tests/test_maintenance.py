@@ -14,6 +14,7 @@ from cli.main import main
 from kb import Chunk, Document, InvalidInput, KnowledgeBase
 from kb.index import FaissDense
 from kb.maintenance import backup, check, repair, restore
+from kb.settings import Settings
 
 
 def kb_command(home, *args: str):
@@ -93,14 +94,25 @@ def damage(kb: KnowledgeBase, sql: str, *params: object) -> None:
         db.execute(sql, params)
 
 
-def test_check_finds_a_passage_missing_from_the_full_text_index_and_repairs_it(kb):
+def test_check_finds_a_passage_missing_from_the_full_text_index_and_repairs_it(tmp_path):
+    with KnowledgeBase(tmp_path, encoder="tiny", settings=Settings(lexical="fts")) as kb:
+        fill(kb)
+        chunk = kb.document(sample_documents()[0].id).chunks[0]
+        damage(kb, "DELETE FROM chunks_fts WHERE rowid = ?", chunk.id)
+        assert sample_documents()[0].id not in ids(kb, "titres participatifs", "lexical")
+        problems = check(kb)
+        assert [(p.area, p.repairable) for p in problems] == [("fulltext", True)]
+        assert "1 passages missing" in problems[0].message
+        repair(kb)
+        assert check(kb) == []
+        assert sample_documents()[0].id in ids(kb, "titres participatifs", "lexical")
+
+
+def test_the_full_text_table_is_repaired_when_the_words_are_ranked_in_memory(kb):
     fill(kb)
     chunk = kb.document(sample_documents()[0].id).chunks[0]
     damage(kb, "DELETE FROM chunks_fts WHERE rowid = ?", chunk.id)
-    assert sample_documents()[0].id not in ids(kb, "titres participatifs", "lexical")
-    problems = check(kb)
-    assert [(p.area, p.repairable) for p in problems] == [("fulltext", True)]
-    assert "1 passages missing" in problems[0].message
+    assert [(p.area, p.repairable) for p in check(kb)] == [("fulltext", True)]
     repair(kb)
     assert check(kb) == []
     assert sample_documents()[0].id in ids(kb, "titres participatifs", "lexical")

@@ -1,0 +1,160 @@
+"""Postings in numpy arrays, and FTS5's BM25 over them (for `kb.bm25`).
+
+Every passage has a *position*: its slot in `ids` and `lengths` (its tokens over the
+four columns). A key is a term id and a field: `2 * term` for the words of the title,
+heading and text, `2 * term + 1` for the stems. A posting is (key, position, frequency),
+the frequency weighed by column like FTS5's `bm25()` (`WEIGHTS` of `kb.fts`).
+
+Postings live in two parts: *main*, compressed by key (`starts[key]:starts[key + 1]`
+slices `rows` and `freqs`), and a small *delta* of the postings added since main was
+built, sorted by key. Adding passages inserts into the delta only; a full delta is
+merged into main in one pass over its arrays. A removed passage keeps its position,
+marked dead, until main is compacted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+K1 = 1.2
+B = 0.75
+"""BM25's constants, as FTS5's `bm25()` sets them."""
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Postings sorted by key; `starts` indexes them by key for main, None for a delta."""
+
+    keys: np.ndarray  # int32, only kept for a delta
+    rows: np.ndarray  # int32 positions
+    freqs: np.ndarray  # float16 weighted frequencies (halves, exact)
+    starts: np.ndarray | None = None  # int64 [keys + 1]
+
+    @classmethod
+    def empty(cls, compressed: bool) -> Postings:
+        return cls(
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.float16),
+            np.zeros(1, np.int64) if compressed else None,
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def span(self, key: int) -> tuple[int, int]:
+        if self.starts is not None:
+            if key + 1 >= len(self.starts):
+                return 0, 0
+            return int(self.starts[key]), int(self.starts[key + 1])
+        return (
+            int(np.searchsorted(self.keys, key, "left")),
+            int(np.searchsorted(self.keys, key, "right")),
+        )
+
+    def inserted(self, keys: np.ndarray, rows: np.ndarray, freqs: np.ndarray) -> Postings:
+        """This delta with more postings (in any order): one copy of its arrays."""
+        order = np.argsort(keys, kind="stable")
+        keys, rows, freqs = keys[order], rows[order], freqs[order]
+        at = np.searchsorted(self.keys, keys, "right")
+        return Postings(
+            np.insert(self.keys, at, keys),
+            np.insert(self.rows, at, rows),
+            np.insert(self.freqs, at, freqs),
+        )
+
+    def merged(self, delta: Postings, keys: int) -> Postings:
+        """This main with `delta` in, indexed for `keys` keys."""
+        assert self.starts is not None
+        starts = np.concatenate([self.starts, np.full(keys + 1 - len(self.starts), len(self))])
+        at = starts[delta.keys + 1]  # after the key's own postings in main
+        added = np.searchsorted(delta.keys, np.arange(keys + 1), "left")
+        return Postings(
+            np.zeros(0, np.int32),
+            np.insert(self.rows, at, delta.rows),
+            np.insert(self.freqs, at, delta.freqs),
+            starts + added,
+        )
+
+    def compacted(self, alive: np.ndarray) -> Postings:
+        """This main without the postings of dead positions, positions renumbered."""
+        assert self.starts is not None
+        keep = alive[self.rows]
+        before = np.concatenate([[0], np.cumsum(keep)])
+        renumbered = (np.cumsum(alive) - 1).astype(np.int32)
+        return Postings(
+            self.keys,
+            renumbered[self.rows[keep]],
+            self.freqs[keep],
+            before[self.starts].astype(np.int64),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One committed state of the index: never changed, replaced whole by each commit."""
+
+    ids: np.ndarray  # int64 passage id per position
+    lengths: np.ndarray  # float32 tokens per position
+    alive: np.ndarray  # bool per position
+    main: Postings
+    delta: Postings
+    state: str | None
+    live: int
+    tokens: float  # of the live passages
+    in_delta: int = 0  # passages added since main was built
+
+    @classmethod
+    def empty(cls, state: str | None) -> Snapshot:
+        return cls(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.float16),
+            np.zeros(0, bool),
+            Postings.empty(True),
+            Postings.empty(False),
+            state,
+            0,
+            0.0,
+        )
+
+    @property
+    def dead(self) -> int:
+        return len(self.ids) - self.live
+
+    def postings(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, frequencies) of a key's live postings."""
+        parts = []
+        for part in (self.main, self.delta):
+            start, end = part.span(key)
+            if end > start:
+                parts.append((part.rows[start:end], part.freqs[start:end]))
+        if not parts:
+            return np.zeros(0, np.int32), np.zeros(0, np.float16)
+        rows = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
+        freqs = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+        if self.dead:
+            keep = self.alive[rows]
+            rows, freqs = rows[keep], freqs[keep]
+        return rows, freqs
+
+    def scores(self, keys: list[int]) -> np.ndarray:
+        """FTS5's bm25 (negated: higher is better) per position, 0 where no key matches;
+        each key is one phrase (sqlite's fts5_aux.c, fts5Bm25Function)."""
+        scores = np.zeros(len(self.ids))
+        if not self.live:
+            return scores
+        average = self.tokens / self.live
+        found = [self.postings(key) for key in keys]
+        found = [(rows, freqs) for rows, freqs in found if len(rows)]
+        if not found:
+            return scores
+        rows = np.concatenate([r for r, _ in found])
+        freqs = np.concatenate([f for _, f in found]).astype(np.float64)
+        hits = np.array([len(r) for r, _ in found], dtype=np.float64)
+        idf = np.log((self.live - hits + 0.5) / (hits + 0.5))
+        idf[idf <= 0.0] = 1e-6
+        norm = K1 * (1 - B + B * self.lengths[rows].astype(np.float64) / average)
+        each = np.repeat(idf, [len(r) for r, _ in found]) * (freqs * (K1 + 1) / (freqs + norm))
+        return np.bincount(rows, weights=each, minlength=len(self.ids))

@@ -1,0 +1,225 @@
+"""The in-memory lexical leg against FTS5's own BM25, through a generated base."""
+
+import random
+import sqlite3
+
+import numpy as np
+import pytest
+
+import kb.bm25 as bm25
+from kb import Chunk, Document, Filters, KnowledgeBase
+from kb.backend import PassageFields, PassageText
+from kb.bm25 import MemoryLexical
+from kb.fts import FtsLexical
+from kb.query import AnalysedQuery
+from kb.settings import Settings
+from kb.tokens import tokens
+
+VOCABULARY = (
+    "économie circulaire financement financements coopérative cooperatives logement "
+    "jardin jardins partagés énergie solaire éolienne mobilité vélo vélos tramway "
+    "école écoles cantine alimentation locale marché marchés emploi insertion "
+    "habitat participatif Köln Straße Ωμέγα ΆΣ naïve Œuvre cafés foo_bar x²y 2024 "
+    "recycling housing bikes market markets energy solar school canteen food"
+)
+WORDS = VOCABULARY.split()
+QUERIES = (
+    "économie circulaire",
+    "financements coopératives",
+    "Les jardins partagés de la ville",
+    "énergie solaire et éolienne",
+    "vélo tramway mobilité",
+    "marché alimentation locale",
+    "housing cooperatives",
+    "Straße Köln",
+    "cafés naïve Œuvre",
+    "foo_bar",
+    "2024",
+    "zzyzx",
+)
+
+
+def text(rng: random.Random, size: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(size)) + "."
+
+
+def documents(seed: int, count: int, prefix: str = "d") -> list[Document]:
+    rng = random.Random(seed)
+    return [
+        Document(
+            id=f"{prefix}{n}",
+            title=text(rng, 3),
+            chunks=[
+                Chunk(text(rng, rng.randint(5, 60)), heading_path=(text(rng, 2),))
+                for _ in range(rng.randint(1, 4))
+            ],
+            language=rng.choice(["fr", "en", None]),
+            trip=rng.choice(["t1", "t2"]),
+        )
+        for n in range(count)
+    ]
+
+
+def open_kb(path, lexical="memory"):
+    return KnowledgeBase(path, encoder="tiny", settings=Settings(lexical=lexical))
+
+
+@pytest.fixture
+def base(tmp_path):
+    with open_kb(tmp_path) as kb:
+        kb.add(documents(1, 40))
+        yield kb
+
+
+def both(kb, query, k=50, filters=None):
+    """(FTS5's hits, the memory leg's hits) for one query."""
+    analysed = AnalysedQuery.of(query)
+    leg = kb.backend.lexical  # caught up first, when it is behind SQLite
+    with kb.store.snapshot():
+        table = FtsLexical(kb.store).search(analysed, k, filters)
+        memory = leg.search(analysed, k, filters)
+    return table, memory
+
+
+def assert_same(table, memory):
+    """Same scores rank by rank, and the same passage at each rank but among ties."""
+    assert [s for _, s in memory] == pytest.approx([s for _, s in table], rel=1e-9)
+    scores = dict(table)
+    for rank, (passage, score) in enumerate(memory):
+        if passage in scores:
+            assert score == pytest.approx(scores[passage], rel=1e-9)
+        if passage != table[rank][0]:
+            tied = {p for p, s in table + memory if s == pytest.approx(score, rel=1e-9)}
+            assert len(tied) > 1
+
+
+def assert_agrees(kb, filters=None):
+    for query in QUERIES:
+        assert_same(*both(kb, query, filters=filters))
+
+
+def test_tokens_are_those_of_fts5():
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'unicode61 remove_diacritics 2')")
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    sample = "Café\u0301s foo_bar ΆΣ ς Œuvre ßtraße ø İ a·b l'été 3.5 x²y ½ C++ NEAR( \"*"
+    db.execute("INSERT INTO t (rowid, x) VALUES (1, ?)", (sample,))
+    assert tokens(sample) == [r[0] for r in db.execute("SELECT term FROM v ORDER BY offset")]
+
+
+def test_scores_and_order_are_fts5s(base):
+    assert isinstance(base.backend.lexical, MemoryLexical)
+    table, memory = both(base, "économie circulaire")
+    assert memory and len(memory) == len(table)
+    assert all(score > 0 for _, score in memory)
+    assert_agrees(base)
+
+
+def test_filters_are_exact(base):
+    assert_agrees(base, Filters(trip=("t1",)))
+    assert_agrees(base, Filters(language=("en",)))
+    assert both(base, "économie", filters=Filters(trip=("nowhere",))) == ([], [])
+
+
+def test_top_k_is_the_best_k(base):
+    table, memory = both(base, "économie circulaire financement", k=5)
+    assert len(memory) == 5
+    assert_same(table, memory)
+
+
+def test_known_terms_and_common_translations_are_fts5s(base, monkeypatch):
+    query = AnalysedQuery.of("financements zzyzx jardins")
+    with base.store.snapshot():
+        assert base.backend.lexical.known_terms(query) == FtsLexical(base.store).known_terms(query)
+    monkeypatch.setattr("kb.fts.COMMON_FLOOR", 1)
+    monkeypatch.setattr("kb.fts.COMMON_TRANSLATION", 0.3)
+    translated = AnalysedQuery(
+        text="bennes",
+        words=("bennes",),
+        stems=("benn",),
+        highlight_terms=frozenset(),
+        translated=("econom", "jardin", "velo", "zzq", "cafe"),
+    )
+    leg, table = base.backend.lexical, FtsLexical(base.store)
+    with base.store.snapshot():
+        assert leg._selective(translated.translated) == table._selective(translated.translated)
+        assert_same(table.search(translated, 50), leg.search(translated, 50))
+
+
+def test_writes_are_seen_after_commit_and_dropped_by_discard(tmp_path):
+    with open_kb(tmp_path) as kb:
+        kb.add(documents(2, 3))
+        leg = kb.backend.lexical
+        passage = PassageText("Nouveau", "", "un mot introuvable ailleurs", "fr")
+        fields = PassageFields("x", "fr", None, "other", None)
+        leg.add(np.array([10_000]), [passage], [fields])
+        assert leg.search(AnalysedQuery.of("introuvable"), 10) == []
+        leg.discard()
+        leg.commit("0:99")
+        assert leg.search(AnalysedQuery.of("introuvable"), 10) == []
+        leg.add(np.array([10_000]), [passage], [fields])
+        leg.commit("0:100")
+        assert [i for i, _ in leg.search(AnalysedQuery.of("introuvable"), 10)] == [10_000]
+        leg.remove(np.array([10_000]))
+        assert [i for i, _ in leg.search(AnalysedQuery.of("introuvable"), 10)] == [10_000]
+        leg.commit("0:101")
+        assert leg.search(AnalysedQuery.of("introuvable"), 10) == []
+        assert 10_000 not in leg.ids()
+
+
+def test_documents_replaced_and_removed_rank_as_in_fts5(base):
+    base.add(documents(3, 10))  # the same ids: every passage of d0..d9 replaced
+    base.remove("d11")
+    assert sorted(base.backend.lexical.ids()) == sorted(base.backend.dense.ids())
+    assert_agrees(base)
+
+
+def test_merged_delta_and_compacted_main_rank_the_same(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm25, "DELTA_MAX", 5)
+    with open_kb(tmp_path) as kb:
+        for n in range(6):
+            kb.add(documents(10 + n, 6, prefix=f"g{n % 3}-"))  # replaces every other round
+        kb.remove("g0-1")
+        snapshot = kb.backend.lexical._snapshot
+        assert len(snapshot.main) and snapshot.in_delta <= 5
+        assert_agrees(kb)
+        assert_agrees(kb, Filters(trip=("t2",)))
+
+
+def test_the_file_is_reopened_without_catching_up(tmp_path):
+    with open_kb(tmp_path) as kb:
+        kb.add(documents(4, 20))
+        before = {q: both(kb, q)[1] for q in QUERIES}
+    assert (tmp_path / "lexical.idx").is_file()
+    with open_kb(tmp_path) as kb:
+        opened = kb._open_backend()  # as opened, before any catching up
+        assert opened.lexical.state() == kb.store.state()
+        assert {q: both(kb, q)[1] for q in QUERIES} == before
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "truncated", "stale"])
+def test_a_damaged_or_stale_file_is_ignored_and_rebuilt(tmp_path, damage):
+    with open_kb(tmp_path) as kb:
+        kb.add(documents(5, 10))
+    path = tmp_path / "lexical.idx"
+    old = path.read_bytes()
+    with open_kb(tmp_path) as kb:
+        kb.add(documents(6, 5, prefix="late"))
+        kb.remove("d3")
+        expected = {q: both(kb, q)[0] for q in QUERIES}
+    if damage == "corrupt":
+        path.write_bytes(b"junk" + old[4:])
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-10])
+    else:
+        path.write_bytes(old)  # the file of an earlier state
+    with open_kb(tmp_path) as kb:
+        for query, table in expected.items():
+            assert_same(table, both(kb, query)[1])
+
+
+def test_fts_stays_the_choice_of_the_setting(tmp_path):
+    with open_kb(tmp_path, lexical="fts") as kb:
+        kb.add(documents(7, 3))
+        assert isinstance(kb.backend.lexical, FtsLexical)
+    assert not (tmp_path / "lexical.idx").exists()

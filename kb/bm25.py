@@ -36,7 +36,7 @@ from kb.store import Store
 from kb.tokens import tokens
 from kb.types import Filters
 
-MAGIC = b"SAVOIR-FAIRE-LEXICAL 1\n"
+MAGIC = b"SAVOIR-FAIRE-LEXICAL 2\n"
 DELTA_MAX = 4096
 """Passages the delta takes before it is merged into main: a write copies at most this."""
 DEAD_SHARE = 0.2
@@ -67,9 +67,7 @@ class MemoryLexical:
         self.path = path
         self.table = table
         self._staged = Staged()
-        loaded = self._load()
-        self._terms: dict[str, int] = loaded[0] if loaded else {}
-        self._snapshot = loaded[1] if loaded else Snapshot.empty(None)
+        self._snapshot = self._load() or Snapshot.empty(None)
         self._saved: Snapshot | None = self._snapshot
 
     def __len__(self) -> int:
@@ -92,7 +90,7 @@ class MemoryLexical:
             for term, count in Counter(column).items():
                 words[term] += weight * count
         stems = Counter(columns[3])
-        terms = self._terms
+        terms = self._snapshot.terms
         keys = [2 * terms.setdefault(t, len(terms)) for t in words]
         keys += [2 * terms.setdefault(t, len(terms)) + 1 for t in stems]
         return Passage(
@@ -135,19 +133,22 @@ class MemoryLexical:
                 np.concatenate([p.freqs for p in added]),
             )
         in_delta = old.in_delta + len(staged.added)
-        snapshot = Snapshot(ids, lengths, alive, old.main, delta, state, live, total, in_delta)
+        snapshot = Snapshot(
+            old.terms, ids, lengths, alive, old.main, delta, state, live, total, in_delta
+        )
         if in_delta > DELTA_MAX or snapshot.dead > max(DELTA_MAX, DEAD_SHARE * len(ids)):
             snapshot = self._merged(snapshot)
         self._snapshot = snapshot
 
     def _merged(self, snapshot: Snapshot) -> Snapshot:
         """Main with the delta in, and without its dead passages when they are many."""
-        main = snapshot.main.merged(snapshot.delta, 2 * len(self._terms))
+        main = snapshot.main.merged(snapshot.delta, 2 * len(snapshot.terms))
         ids, lengths, alive = snapshot.ids, snapshot.lengths, snapshot.alive
         if snapshot.dead > DEAD_SHARE * len(ids):
             main = main.compacted(alive)
             ids, lengths, alive = ids[alive], lengths[alive], np.ones(snapshot.live, bool)
         return Snapshot(
+            snapshot.terms,
             ids,
             lengths,
             alive,
@@ -170,7 +171,6 @@ class MemoryLexical:
 
     def reset(self) -> None:
         self._staged = Staged()
-        self._terms = {}
         self._snapshot = Snapshot.empty(None)
 
     # reading
@@ -188,7 +188,7 @@ class MemoryLexical:
             split = tokens(phrase)
             if len(split) != 1:  # a phrase of several tokens: FTS5 matches their sequence
                 return self.table.search(query, k, filters)
-            term = self._terms.get(split[0])
+            term = snapshot.terms.get(split[0])
             if term is not None:
                 keys.append(2 * term + stem)
         scores = snapshot.scores(keys)
@@ -208,7 +208,7 @@ class MemoryLexical:
         limit = max(fts.COMMON_FLOOR, fts.COMMON_TRANSLATION * snapshot.live)
         kept = []
         for stem in stems:
-            term = self._terms.get(stem)
+            term = snapshot.terms.get(stem)
             if term is None:
                 continue
             words, _ = snapshot.postings(2 * term)
@@ -223,7 +223,7 @@ class MemoryLexical:
         snapshot = self._snapshot
         known = set()
         for term in query.terms:
-            found = self._terms.get(term)
+            found = snapshot.terms.get(term)
             if found is not None and (
                 len(snapshot.postings(2 * found)[0]) or len(snapshot.postings(2 * found + 1)[0])
             ):
@@ -238,22 +238,23 @@ class MemoryLexical:
         if snapshot.state is None or snapshot is self._saved:
             return
         arrays = _arrays(snapshot)
-        vocabulary = "\n".join(self._terms).encode()
+        vocabulary = "\n".join(snapshot.terms).encode()
         header = {
             "state": snapshot.state,
             "live": snapshot.live,
             "tokens": snapshot.tokens,
             "in_delta": snapshot.in_delta,
-            "terms": len(self._terms),
+            "terms": len(snapshot.terms),
             "arrays": [[name, a.dtype.str, len(a)] for name, a in arrays.items()],
             "vocabulary": len(vocabulary),
         }
         fd, tmp = tempfile.mkstemp(prefix=".lexical-", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(MAGIC + json.dumps(header).encode() + b"\n")
+                head = MAGIC + json.dumps(header).encode()
+                out.write(head + b" " * _padding(len(head) + 1) + b"\n")
                 for a in arrays.values():
-                    out.write(np.ascontiguousarray(a).tobytes())
+                    out.write(np.ascontiguousarray(a).tobytes() + bytes(_padding(a.nbytes)))
                 out.write(vocabulary)
                 out.flush()
                 os.fsync(out.fileno())
@@ -263,8 +264,8 @@ class MemoryLexical:
             raise
         self._saved = snapshot
 
-    def _load(self) -> tuple[dict[str, int], Snapshot] | None:
-        """The saved terms and snapshot if the file is whole, else None."""
+    def _load(self) -> Snapshot | None:
+        """The saved snapshot if the file is whole, else None."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -281,7 +282,7 @@ class MemoryLexical:
                 if start + size > len(raw):
                     return None
                 arrays[name] = np.frombuffer(raw, dtype=dtype, count=count, offset=start)
-                start += size
+                start += size + _padding(size)
             if start + header["vocabulary"] != len(raw):
                 return None
             words = raw[start:].decode().split("\n") if header["vocabulary"] else []
@@ -289,6 +290,7 @@ class MemoryLexical:
                 return None
             terms = dict(zip(words, range(len(words)), strict=True))
             snapshot = Snapshot(
+                terms,
                 arrays["ids"],
                 arrays["lengths"],
                 arrays["alive"],
@@ -306,7 +308,7 @@ class MemoryLexical:
             )
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None
-        return terms, snapshot
+        return snapshot
 
     def close(self) -> None:
         self.flush()
@@ -326,3 +328,8 @@ def _arrays(snapshot: Snapshot) -> dict[str, np.ndarray]:
         "delta_rows": snapshot.delta.rows,
         "delta_freqs": snapshot.delta.freqs,
     }
+
+
+def _padding(size: int) -> int:
+    """Bytes that bring `size` to a multiple of 8: every array starts aligned."""
+    return -size % 8

@@ -94,8 +94,11 @@ class Postings:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One committed state of the index: never changed, replaced whole by each commit."""
+    """One committed state of the index, replaced whole by each commit. Only `terms`
+    grows in place (term → id, shared by the snapshots since the last reset): a term
+    added after this snapshot has no postings in it."""
 
+    terms: dict[str, int]
     ids: np.ndarray  # int64 passage id per position
     lengths: np.ndarray  # float32 tokens per position
     alive: np.ndarray  # bool per position
@@ -109,6 +112,7 @@ class Snapshot:
     @classmethod
     def empty(cls, state: str | None) -> Snapshot:
         return cls(
+            {},
             np.zeros(0, np.int64),
             np.zeros(0, np.float16),
             np.zeros(0, bool),

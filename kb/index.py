@@ -62,7 +62,8 @@ def _flat(dim: int) -> faiss.Index:
 def _quantised(dim: int, sample: np.ndarray) -> faiss.Index:
     """A fast-scan product quantiser (4-bit codes of two dimensions each) trained on
     `sample`, its candidates re-scored on the exact vectors it keeps beside."""
-    codes = faiss.IndexPQFastScan(dim, dim // 2 if dim % 2 == 0 else dim, 4, faiss.METRIC_INNER_PRODUCT)
+    pieces = dim // 2 if dim % 2 == 0 else dim
+    codes = faiss.IndexPQFastScan(dim, pieces, 4, faiss.METRIC_INNER_PRODUCT)
     codes.train(np.ascontiguousarray(sample, dtype=np.float32))
     return faiss.IndexIDMap2(faiss.IndexRefineFlat(codes))
 

@@ -49,9 +49,12 @@ class Postings:
             if key + 1 >= len(self.starts):
                 return 0, 0
             return int(self.starts[key]), int(self.starts[key + 1])
+        # The key as the keys' own type: a Python int would make numpy copy every key
+        # to int64 first (0.2 ms for a full delta, against a microsecond).
+        typed = self.keys.dtype.type(key)
         return (
-            int(np.searchsorted(self.keys, key, "left")),
-            int(np.searchsorted(self.keys, key, "right")),
+            int(self.keys.searchsorted(typed, "left")),
+            int(self.keys.searchsorted(typed, "right")),
         )
 
     def inserted(self, keys: np.ndarray, rows: np.ndarray, freqs: np.ndarray) -> Postings:

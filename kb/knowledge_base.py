@@ -25,6 +25,7 @@ from kb.embed import ENCODERS, Encoder, make_encoder
 from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
 from kb.language_means import LanguageMeans
+from kb.query_vectors import QueryVectors
 from kb.search import Searcher, mean_vector
 from kb.sentences import pack, sentence_spans
 from kb.settings import Settings
@@ -85,6 +86,7 @@ class KnowledgeBase:
         self._means: LanguageMeans | None = None
         self._means_generation = -1
         self._trip_labels: tuple[int, dict[str, str]] | None = None
+        self._query_vectors = QueryVectors(lambda: self.encoder)
         self._background: EmbeddingProcess | None = None
 
     # the encoder and the index
@@ -403,7 +405,9 @@ class KnowledgeBase:
         self._check_model()
         backend = self.backend
         means = self._current_means() if mode != "lexical" else None
-        searcher = Searcher(self.store, backend, self.encoder, self.settings, means)
+        searcher = Searcher(
+            self.store, backend, self.encoder, self.settings, means, self._query_vectors
+        )
         with self.store.snapshot() as db:
             response = searcher.search(db, query, filters, limit, offset, mode, snippets)
             response.facets = self._label_facets(db, response.facets)

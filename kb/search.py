@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,11 +123,13 @@ class Searcher:
         encoder: Encoder,
         settings: Settings,
         means: LanguageMeans | None = None,
+        query_vector: Callable[[str], np.ndarray] | None = None,
     ) -> None:
         self.store = store
         self.dense = backend.dense
         self.lexical = backend.lexical
         self.encoder = encoder
+        self.query_vector = query_vector or (lambda text: encoder.encode_queries([text])[0])
         self.means = means
         self.lexicon = lexicon_at(settings.dictionaries)
         self.fusion = settings.fusion
@@ -154,7 +156,7 @@ class Searcher:
         if mode == "lexical":
             rows = self.store.chunk_rows(db, [i for i, _ in lexical])
             return Ranked(dict(lexical), rows)
-        vector = self.encoder.encode_queries([query.text])[0]
+        vector = self.query_vector(query.text)
         hits = self.dense.search(vector, depth, filters)
         candidates = list(dict.fromkeys([i for i, _ in hits] + [i for i, _ in lexical]))
         rows = self.store.chunk_rows(db, candidates)

@@ -24,13 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from kb.backend import catch_up
+from kb.bm25 import MemoryLexical
+from kb.embedded import INDEX_NAME, LEXICAL_NAME
 from kb.errors import InvalidInput, NotFound
 from kb.fts import FtsLexical
 from kb.index import FaissDense
 from kb.knowledge_base import KnowledgeBase
 
 DB_NAME = "kb.sqlite"
-INDEX_NAME = "index.faiss"
 
 
 @dataclass
@@ -171,7 +172,8 @@ def restore(home: Path, src: Path) -> Copied:
             target.close()
     finally:
         source.close()
-    (home / INDEX_NAME).unlink(missing_ok=True)  # a cache: rebuilt from SQLite on first use
+    for name in (INDEX_NAME, LEXICAL_NAME):  # caches: rebuilt from SQLite on first use
+        (home / name).unlink(missing_ok=True)
     return Copied(home / DB_NAME, documents, passages, (home / DB_NAME).stat().st_size)
 
 
@@ -180,8 +182,8 @@ def restore(home: Path, src: Path) -> Copied:
 
 def check(kb: KnowledgeBase) -> list[Problem]:
     """Every problem found: SQLite integrity, the full-text index against the passages,
-    each passage's vector, the vector index against SQLite, originals against their
-    hashes, documents without passages."""
+    each passage's vector, the vector and lexical indexes against SQLite, originals
+    against their hashes, documents without passages."""
     problems: list[Problem] = []
     own = sqlite3.connect(kb.store.path, isolation_level=None)
     try:
@@ -207,6 +209,11 @@ def check(kb: KnowledgeBase) -> list[Problem]:
             index = FaissDense(kb.store, kb.path / INDEX_NAME, dim, model)
             if index.state() == kb.store.state(db):
                 problems += _check_index(index, ids, vectors)
+            words = kb.path / LEXICAL_NAME
+            if words.exists():
+                lexical = MemoryLexical(kb.store, words, FtsLexical(kb.store))
+                if lexical.state() == kb.store.state(db):
+                    problems += _check_lexical(lexical, ids)
     return problems
 
 
@@ -267,6 +274,16 @@ def _check_vectors(db: sqlite3.Connection, dim: int) -> list[Problem]:
     return []
 
 
+def _check_lexical(lexical: MemoryLexical, ids: np.ndarray) -> list[Problem]:
+    """The saved lexical index against SQLite's passages, when it says it is at
+    SQLite's state."""
+    held = lexical.ids()
+    if np.array_equal(held, ids):
+        return []
+    name = lexical.path.name
+    return [Problem("index", f"{name} holds {len(held)} passages for {len(ids)}", True)]
+
+
 def _check_index(index: FaissDense, ids: np.ndarray, vectors: np.ndarray) -> list[Problem]:
     """The saved index against SQLite, when it says it is at SQLite's state (an older
     one is caught up on the next start)."""
@@ -319,7 +336,12 @@ def repair(kb: KnowledgeBase) -> list[str]:
             done.append(f"re-indexed the text of {restored} passages")
         (kb.path / INDEX_NAME).unlink(missing_ok=True)
         kb.backend.dense.reset()
+        rebuilt = [INDEX_NAME]
+        if not isinstance(kb.backend.lexical, FtsLexical):  # a cache of its own
+            (kb.path / LEXICAL_NAME).unlink(missing_ok=True)
+            kb.backend.lexical.reset()
+            rebuilt.append(LEXICAL_NAME)
         kb._catch_up(kb.backend)
         kb.flush()
-        done.append(f"rebuilt {INDEX_NAME} from SQLite")
+        done.append(f"rebuilt {' and '.join(rebuilt)} from SQLite")
     return done

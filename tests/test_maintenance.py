@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 from cli.main import main
 from kb import Chunk, Document, InvalidInput, KnowledgeBase
+from kb.bm25 import MemoryLexical
+from kb.fts import FtsLexical
 from kb.index import FaissDense
 from kb.maintenance import backup, check, repair, restore
 from kb.settings import Settings
@@ -137,6 +139,24 @@ def test_check_finds_a_vector_index_that_disagrees_with_sqlite(kb):
     assert "differ" in check(kb)[0].message
     repair(kb)
     assert check(kb) == []
+
+
+def test_check_finds_a_lexical_index_that_disagrees_with_sqlite(kb):
+    fill(kb)
+    kb.search("SCIC")
+    kb.flush()
+    state = kb.store.state()
+    assert check(kb) == []
+    wrong = MemoryLexical(kb.store, kb.path / "lexical.idx", FtsLexical(kb.store))
+    first = int(wrong.ids()[0])
+    wrong.remove(np.array([first]))  # outside a transaction: the cache alone
+    wrong.commit(state)
+    wrong.flush()
+    assert [(p.area, p.repairable) for p in check(kb)] == [("index", True)]
+    assert "lexical.idx" in check(kb)[0].message
+    assert any("lexical.idx" in line for line in repair(kb))
+    assert check(kb) == []
+    assert first in MemoryLexical(kb.store, kb.path / "lexical.idx", FtsLexical(kb.store)).ids()
 
 
 def test_check_reports_a_damaged_original_and_a_document_without_passages(kb, tmp_path):

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 import faiss
 import numpy as np
@@ -41,6 +42,8 @@ from kb.types import Filters
 faiss.omp_set_num_threads(1)
 
 MAGIC = b"SAVOIR-FAIRE-INDEX 2\n"
+HEADER_ROOM = 1024
+"""Bytes kept for the file's JSON header (padded with spaces)."""
 DELTA_MAX = 4096
 """Passages the delta takes before it is merged into main: a write copies at most this."""
 DEAD_SHARE = 0.2
@@ -320,23 +323,27 @@ class FaissDense(VectorLeg):
         snapshot = self._snapshot
         if snapshot.state is None or snapshot is self._saved:
             return
-        main = faiss.serialize_index(snapshot.main)
-        delta = faiss.serialize_index(snapshot.delta)
-        dead = snapshot.dead.astype("<i8").tobytes()
-        header = json.dumps(
-            {
-                "state": snapshot.state,
-                "model": self.model,
-                "dim": self.dim,
-                "parts": [len(main), len(delta), len(dead)],
-            }
-        )
         fd, tmp = tempfile.mkstemp(prefix=".index-", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(MAGIC + header.encode() + b"\n")
-                for part in (main.tobytes(), delta.tobytes(), dead):
-                    out.write(part)
+                # The header names the parts' sizes: room is left for it, and it is
+                # written once the parts have streamed to the file.
+                out.write(MAGIC + b" " * HEADER_ROOM + b"\n")
+                sizes = [_stream(snapshot.main, out), _stream(snapshot.delta, out)]
+                dead = snapshot.dead.astype("<i8")
+                out.write(dead.tobytes())
+                header = json.dumps(
+                    {
+                        "state": snapshot.state,
+                        "model": self.model,
+                        "dim": self.dim,
+                        "parts": [*sizes, dead.nbytes],
+                    }
+                ).encode()
+                if len(header) > HEADER_ROOM:  # a model name of hundreds of characters
+                    raise ValueError(f"the index header needs {len(header)} bytes")
+                out.seek(len(MAGIC))
+                out.write(header)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self.path)
@@ -346,35 +353,48 @@ class FaissDense(VectorLeg):
         self._saved = snapshot
 
     def _load(self) -> Snapshot | None:
-        """The saved snapshot if the file is whole and of this model, else None."""
+        """The saved snapshot if the file is whole and of this model, else None. The
+        parts stream from the file into FAISS (no copy of the whole file in memory)."""
         try:
-            raw = self.path.read_bytes()
+            source = self.path.open("rb")
         except FileNotFoundError:
             return None
-        if not raw.startswith(MAGIC):
-            return None
-        try:
-            end = raw.index(b"\n", len(MAGIC))
-            header = json.loads(raw[len(MAGIC) : end])
-            if header["model"] != self.model or header["dim"] != self.dim:
+        with source:
+            try:
+                if source.read(len(MAGIC)) != MAGIC:
+                    return None
+                header = json.loads(source.readline(HEADER_ROOM + 1))
+                if header["model"] != self.model or header["dim"] != self.dim:
+                    return None
+                sizes = [int(size) for size in header["parts"]]
+                if source.tell() + sum(sizes) != os.fstat(source.fileno()).st_size:
+                    return None
+                main = _read(source, sizes[0])
+                delta = _read(source, sizes[1])
+                dead = np.frombuffer(source.read(sizes[2]), dtype="<i8").astype(np.int64)
+            except (ValueError, KeyError, TypeError, RuntimeError):
                 return None
-            sizes = header["parts"]
-            start = end + 1
-            parts = []
-            for size in sizes:
-                parts.append(raw[start : start + size])
-                start += size
-            if start != len(raw):
-                return None
-            main = faiss.deserialize_index(np.frombuffer(parts[0], dtype=np.uint8))
-            delta = faiss.deserialize_index(np.frombuffer(parts[1], dtype=np.uint8))
-            dead = np.frombuffer(parts[2], dtype="<i8").astype(np.int64)
-        except (ValueError, KeyError, TypeError, RuntimeError):
-            return None
         return Snapshot(main, _ids(main), delta, dead, str(header["state"]))
 
     def close(self) -> None:
         self.flush()
+
+
+def _stream(index: faiss.Index, out: BinaryIO) -> int:
+    """Write `index` to `out` as FAISS serialises it, in chunks (no copy of the whole
+    index in memory); the bytes written."""
+    start = out.tell()
+    faiss.write_index(index, faiss.PyCallbackIOWriter(out.write))
+    return out.tell() - start
+
+
+def _read(source: BinaryIO, size: int) -> faiss.Index:
+    """The index serialised in the next `size` bytes of `source`."""
+    start = source.tell()
+    index = faiss.read_index(faiss.PyCallbackIOReader(source.read))
+    if source.tell() - start != size:
+        raise ValueError("an index part is not the size the header says")
+    return index
 
 
 def _dead_limit(main: faiss.Index) -> float:

@@ -139,10 +139,12 @@ class KnowledgeBase:
 
     def _open_backend(self) -> Backend:
         if self._backend is None:
+            # Before the lock: on an empty base, the encoder (loaded under that lock)
+            # gives the size and the model.
+            dim = int(self.store.meta("dim") or self.encoder.dim)
+            model = self.store.meta("model") or self.model_name
             with self._load_lock:
                 if self._backend is None:
-                    dim = int(self.store.meta("dim") or self.encoder.dim)
-                    model = self.store.meta("model") or self.model_name
                     self._backend = open_backend(self.store, self.settings, dim, model)
         return self._backend
 

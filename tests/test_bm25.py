@@ -167,6 +167,27 @@ def test_writes_are_seen_after_commit_and_dropped_by_discard(tmp_path):
         assert 10_000 not in leg.ids()
 
 
+def test_an_older_snapshot_is_unchanged_by_later_commits(tmp_path):
+    """Passages are appended in room left after the arrays, beyond what an older
+    snapshot sees; each snapshot keeps its own passages and ranks by them."""
+    with open_kb(tmp_path) as kb:
+        leg = kb.backend.lexical
+        fields = PassageFields("x", "fr", None, "other", None)
+        snapshots = []
+        for n in range(1, 40):
+            passage = PassageText(f"Fiche {n}", "", f"mot{n} commun", "fr")
+            leg.add(np.array([50_000 + n]), [passage], [fields])
+            leg.commit(f"0:{1000 + n}")
+            snapshots.append(leg._snapshot)
+        leg.remove(np.array([50_001]))
+        leg.commit("0:2000")
+        for n, snapshot in enumerate(snapshots, start=1):
+            assert snapshot.ids.tolist() == [50_000 + i for i in range(1, n + 1)]
+            assert snapshot.alive.all() and snapshot.live == n
+        assert leg.ids().tolist() == [50_000 + i for i in range(2, 40)]
+        assert leg._snapshot.ids.base is snapshots[-1].ids.base  # one array, not 39
+
+
 def test_documents_replaced_and_removed_rank_as_in_fts5(base):
     base.add(documents(3, 10))  # the same ids: every passage of d0..d9 replaced
     base.remove("d11")

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from kb import fts
+from kb.arrays import appended
 from kb.backend import PassageFields, PassageText
 from kb.fts import WEIGHTS, FtsLexical, IndexedRow, indexed_rows
 from kb.postings import Postings, Snapshot
@@ -121,9 +122,9 @@ class MemoryLexical:
             added = staged.added
             start = len(ids)
             fresh = np.asarray([p.length for p in added], np.float32)
-            ids = _appended(ids, np.asarray([p.id for p in added], np.int64))
-            lengths = _appended(lengths, fresh)
-            alive = _appended(alive, np.ones(len(added), bool))
+            ids = appended(ids, np.asarray([p.id for p in added], np.int64))
+            lengths = appended(lengths, fresh)
+            alive = appended(alive, np.ones(len(added), bool))
             live += len(added)
             total += float(fresh.sum())
             counts = [len(p.keys) for p in added]
@@ -312,26 +313,6 @@ class MemoryLexical:
 
     def close(self) -> None:
         self.flush()
-
-
-def _appended(head: np.ndarray, extra: np.ndarray) -> np.ndarray:
-    """`head` followed by `extra`. When `head` is the start of a larger array with room
-    after it, `extra` goes into that room (the views of older snapshots end before it);
-    else into a new array with as much room again, so that adding passages one document
-    at a time copies each array a logarithmic number of times, not once per document."""
-    room = head.base
-    end = len(head) + len(extra)
-    if not (
-        isinstance(room, np.ndarray)
-        and room.dtype == head.dtype
-        and room.flags.writeable
-        and len(room) >= end
-        and head.ctypes.data == room.ctypes.data
-    ):
-        room = np.empty(max(end, 2 * len(head), 1024), dtype=head.dtype)
-        room[: len(head)] = head
-    room[len(head) : end] = extra
-    return room[:end]
 
 
 def _arrays(snapshot: Snapshot) -> dict[str, np.ndarray]:

@@ -4,9 +4,10 @@ The index is a derived cache of the vectors kept in SQLite. It is two parts and 
 list: a large *main* part, a small *delta* that takes the passages added since main
 was last built, and the *dead* ids of main whose passages were removed. A write
 copies only the delta (at most `DELTA_MAX` vectors), so adding a document costs the
-same in a base of a thousand passages or of a million; a full delta is merged into a
-copy of main (an HNSW graph grows in place in the copy). Every write publishes a new
-snapshot, so a search runs on a consistent one without a lock.
+same in a base of a thousand passages or of a million; a full delta is merged into
+main: a quantised main (`kb.quantised`) grows without copying its vectors, a flat one
+is built anew. Every write publishes a new snapshot, so a search runs on a consistent
+one without a lock.
 
 Main is exact (`IndexFlatIP`) below `ann_from` passages and *quantised* above: a
 fast-scan product quantiser (4-bit codes, two dimensions a code) proposes `rerank` × k
@@ -34,6 +35,7 @@ import faiss
 import numpy as np
 
 from kb.backend import PassageFields, VectorLeg
+from kb.quantised import Quantised
 from kb.store import Store
 from kb.types import Filters
 
@@ -41,7 +43,7 @@ from kb.types import Filters
 # spin-waiting for a busy core made a 100,000-passage search 6x slower (bench/README.md).
 faiss.omp_set_num_threads(1)
 
-MAGIC = b"SAVOIR-FAIRE-INDEX 2\n"
+MAGIC = b"SAVOIR-FAIRE-INDEX 3\n"
 HEADER_ROOM = 1024
 """Bytes kept for the file's JSON header (padded with spaces)."""
 DELTA_MAX = 4096
@@ -51,8 +53,6 @@ DEAD_SHARE = 0.2
 DEAD_SKIPPED = 1024
 """A quantised main leaves its dead ids out of the candidates it proposes, so it is
 rebuilt once it holds more than this many."""
-TRAINING_SAMPLE = 30_000
-"""Vectors the quantiser's codebooks are trained on when a quantised main is built."""
 FILTERED_CANDIDATES = 0.5
 """A filter keeping at least this share of a quantised main is searched through the
 quantiser's candidates; a narrower one, exactly over the passages it keeps."""
@@ -62,40 +62,27 @@ def _flat(dim: int) -> faiss.Index:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
 
-def _quantised(dim: int, sample: np.ndarray) -> faiss.Index:
-    """A fast-scan product quantiser (4-bit codes of two dimensions each) trained on
-    `sample`, its candidates re-scored on the exact vectors it keeps beside."""
-    pieces = dim // 2 if dim % 2 == 0 else dim
-    codes = faiss.IndexPQFastScan(dim, pieces, 4, faiss.METRIC_INNER_PRODUCT)
-    codes.train(np.ascontiguousarray(sample, dtype=np.float32))
-    return faiss.IndexIDMap2(faiss.IndexRefineFlat(codes))
-
-
-def _ids(index: faiss.Index) -> np.ndarray:
-    """External ids of an IndexIDMap2, in internal order."""
+def _ids(index: faiss.Index | Quantised) -> np.ndarray:
+    """Passage ids of a part, in internal order."""
+    if isinstance(index, Quantised):
+        return index.ids
     return faiss.vector_to_array(faiss.downcast_index(index).id_map).astype(np.int64)
 
 
-def _exact(index: faiss.Index) -> faiss.IndexFlat:
-    """The exact vectors of a main or delta part, in internal order."""
-    inner = faiss.downcast_index(faiss.downcast_index(index).index)
-    if isinstance(inner, faiss.IndexRefine):
-        return faiss.downcast_index(inner.refine_index)
-    return inner
+def _vectors(index: faiss.Index | Quantised) -> np.ndarray:
+    if isinstance(index, Quantised):
+        return index.vectors
+    inner = faiss.downcast_index(index).index
+    return inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, index.d))
 
 
-def _vectors(index: faiss.Index) -> np.ndarray:
-    flat = _exact(index)
-    return flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, index.d))
-
-
-def _is_quantised(index: faiss.Index) -> bool:
-    return isinstance(faiss.downcast_index(faiss.downcast_index(index).index), faiss.IndexRefine)
+def _is_quantised(index: faiss.Index | Quantised) -> bool:
+    return isinstance(index, Quantised)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    main: faiss.Index
+    main: faiss.Index | Quantised
     main_ids: np.ndarray
     delta: faiss.Index
     dead: np.ndarray  # sorted ids of main whose passages are gone
@@ -192,19 +179,17 @@ class FaissDense(VectorLeg):
         (its dead ids stay until there are too many), any other is built anew."""
         quantised = len(snapshot) >= self.ann_from
         old = snapshot.main
-        if quantised and _is_quantised(old) and len(snapshot.dead) <= DEAD_SKIPPED:
-            main = faiss.clone_index(old)
-            main.add_with_ids(_vectors(snapshot.delta), _ids(snapshot.delta))
-            return Snapshot(main, _ids(main), _flat(self.dim), snapshot.dead, snapshot.state)
+        if isinstance(old, Quantised) and quantised and len(snapshot.dead) <= DEAD_SKIPPED:
+            main = old.grown(_vectors(snapshot.delta), _ids(snapshot.delta))
+            return Snapshot(main, main.ids, _flat(self.dim), snapshot.dead, snapshot.state)
         keep = ~np.isin(snapshot.main_ids, snapshot.dead)
         vectors = np.concatenate([_vectors(old)[keep], _vectors(snapshot.delta)])
         ids = np.concatenate([snapshot.main_ids[keep], _ids(snapshot.delta)])
         if quantised:
-            sample = np.random.default_rng(0).permutation(len(vectors))[:TRAINING_SAMPLE]
-            main = _quantised(self.dim, vectors[np.sort(sample)])
+            main: faiss.Index | Quantised = Quantised.built(vectors, ids)
         else:
             main = _flat(self.dim)
-        main.add_with_ids(vectors.astype(np.float32, copy=False), ids)
+            main.add_with_ids(vectors.astype(np.float32, copy=False), ids)
         return Snapshot(main, _ids(main), _flat(self.dim), np.zeros(0, np.int64), snapshot.state)
 
     def discard(self) -> None:
@@ -264,57 +249,34 @@ class FaissDense(VectorLeg):
         excluded: np.ndarray,
     ) -> list[tuple[int, float]]:
         main = snapshot.main
-        if not _is_quantised(main):
+        if not isinstance(main, Quantised):
             return _search(main, query, k, _selector(allowed, excluded))
         if allowed is None:
             if len(excluded) <= DEAD_SKIPPED:
-                return self._candidates(snapshot, query, k, excluded)
+                return self._candidates(main, query, k, excluded)
             positions = np.arange(main.ntotal)
         else:
             positions = snapshot.positions(allowed)
             share = len(positions) / max(1, main.ntotal)
             if share >= FILTERED_CANDIDATES and len(excluded) <= DEAD_SKIPPED:
-                found = self._candidates(snapshot, query, int(2 * k / share), excluded)
+                found = self._candidates(main, query, int(2 * k / share), excluded)
                 passes = np.isin(np.asarray([hit[0] for hit in found], np.int64), allowed)
                 found = [hit for hit, ok in zip(found, passes, strict=True) if ok]
                 if len(found) >= min(k, len(positions)):
                     return found[:k]
-        positions = positions[~np.isin(snapshot.main_ids[positions], excluded)]
-        return self._exact_over(snapshot, query, k, positions)
+        positions = positions[~np.isin(main.ids[positions], excluded)]
+        return _hits(main, *main.exact(query[0], k, positions))
 
     def _candidates(
-        self, snapshot: Snapshot, query: np.ndarray, k: int, excluded: np.ndarray
+        self, main: Quantised, query: np.ndarray, k: int, excluded: np.ndarray
     ) -> list[tuple[int, float]]:
         """Best `k` of a quantised main less `excluded`: the quantiser proposes
         `rerank` times as many, scored exactly."""
-        main = snapshot.main
-        want = min(k + len(excluded), int(main.ntotal))
-        params = faiss.IndexRefineSearchParameters(k_factor=float(self.rerank))
-        hits = _search(main, query, want, None, params)
+        want = min(k + len(excluded), main.ntotal)
+        hits = _hits(main, *main.candidates(query[0], want, self.rerank))
         if len(excluded):
             hits = [hit for hit in hits if not _holds(excluded, hit[0])]
         return hits[:k]
-
-    @staticmethod
-    def _exact_over(
-        snapshot: Snapshot, query: np.ndarray, k: int, positions: np.ndarray
-    ) -> list[tuple[int, float]]:
-        """Best `k` among the vectors of main at `positions`, exactly."""
-        if not len(positions):
-            return []
-        flat = _exact(snapshot.main)
-        bits = np.zeros(flat.ntotal, dtype=bool)
-        bits[positions] = True
-        packed = np.packbits(bits, bitorder="little")
-        selector = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))
-        scores, found = flat.search(
-            query, min(k, len(positions)), params=faiss.SearchParameters(sel=selector)
-        )
-        return [
-            (int(snapshot.main_ids[i]), float(score))
-            for i, score in zip(found[0], scores[0], strict=True)
-            if i >= 0
-        ]
 
     # the file
 
@@ -329,15 +291,21 @@ class FaissDense(VectorLeg):
                 # The header names the parts' sizes: room is left for it, and it is
                 # written once the parts have streamed to the file.
                 out.write(MAGIC + b" " * HEADER_ROOM + b"\n")
-                sizes = [_stream(snapshot.main, out), _stream(snapshot.delta, out)]
-                dead = snapshot.dead.astype("<i8")
-                out.write(dead.tobytes())
+                main = snapshot.main
+                if isinstance(main, Quantised):
+                    sizes = [_stream(main.codes, out), _raw(main.vectors, out)]
+                    sizes.append(_raw(main.ids.astype("<i8"), out))
+                else:
+                    sizes = [_stream(main, out)]
+                sizes.append(_stream(snapshot.delta, out))
+                sizes.append(_raw(snapshot.dead.astype("<i8"), out))
                 header = json.dumps(
                     {
                         "state": snapshot.state,
                         "model": self.model,
                         "dim": self.dim,
-                        "parts": [*sizes, dead.nbytes],
+                        "main": "quantised" if isinstance(main, Quantised) else "flat",
+                        "parts": sizes,
                     }
                 ).encode()
                 if len(header) > HEADER_ROOM:  # a model name of hundreds of characters
@@ -369,9 +337,18 @@ class FaissDense(VectorLeg):
                 sizes = [int(size) for size in header["parts"]]
                 if source.tell() + sum(sizes) != os.fstat(source.fileno()).st_size:
                     return None
-                main = _read(source, sizes[0])
-                delta = _read(source, sizes[1])
-                dead = np.frombuffer(source.read(sizes[2]), dtype="<i8").astype(np.int64)
+                if header["main"] == "quantised":
+                    codes = _read(source, sizes[0])
+                    vectors = _array(source, sizes[1], "<f4").reshape(-1, self.dim)
+                    main: faiss.Index | Quantised = Quantised(
+                        codes, vectors, _array(source, sizes[2], "<i8").astype(np.int64)
+                    )
+                    if not codes.ntotal == len(vectors) == main.ntotal:
+                        return None
+                else:
+                    main = _read(source, sizes[0])
+                delta = _read(source, sizes[-2])
+                dead = _array(source, sizes[-1], "<i8").astype(np.int64)
             except (ValueError, KeyError, TypeError, RuntimeError):
                 return None
         return Snapshot(main, _ids(main), delta, dead, str(header["state"]))
@@ -388,6 +365,21 @@ def _stream(index: faiss.Index, out: BinaryIO) -> int:
     return out.tell() - start
 
 
+def _raw(array: np.ndarray, out: BinaryIO) -> int:
+    """Write an array's bytes to `out` as they lie in memory; the bytes written."""
+    array = np.ascontiguousarray(array)
+    out.write(memoryview(array).cast("B"))
+    return array.nbytes
+
+
+def _array(source: BinaryIO, size: int, dtype: str) -> np.ndarray:
+    """The array in the next `size` bytes of `source`."""
+    raw = source.read(size)
+    if len(raw) != size:
+        raise ValueError("the file ends inside an array")
+    return np.frombuffer(raw, dtype=dtype)
+
+
 def _read(source: BinaryIO, size: int) -> faiss.Index:
     """The index serialised in the next `size` bytes of `source`."""
     start = source.tell()
@@ -395,6 +387,12 @@ def _read(source: BinaryIO, size: int) -> faiss.Index:
     if source.tell() - start != size:
         raise ValueError("an index part is not the size the header says")
     return index
+
+
+def _hits(
+    main: Quantised, positions: np.ndarray, scores: np.ndarray
+) -> list[tuple[int, float]]:
+    return [(int(i), float(score)) for i, score in zip(main.ids[positions], scores, strict=True)]
 
 
 def _dead_limit(main: faiss.Index) -> float:

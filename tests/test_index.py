@@ -166,3 +166,23 @@ def test_flush_and_reload_keep_state_model_and_parts(store, tmp_path, monkeypatc
     assert leg(store, tmp_path).state() is None
     (tmp_path / "index.faiss").write_bytes(dense_index.MAGIC + b'{"state": "0:1"}\n')
     assert leg(store, tmp_path).state() is None
+
+
+def test_a_quantised_main_grows_without_copying_its_vectors_and_older_snapshots_hold(
+    store, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
+    rng = np.random.default_rng(3)
+    vectors = unit(rng.standard_normal((1600, 16)))
+    quantised = grown(store, tmp_path, "b.faiss", vectors[:1200], 16, ann_from=1000)
+    before = quantised._snapshot
+    for start in range(1200, 1600, 50):
+        quantised.add(np.arange(start, start + 50), vectors[start : start + 50], [])
+        quantised.commit(f"0:{start}")
+    after = quantised._snapshot.main
+    assert after.ntotal > before.main.ntotal
+    assert after.vectors.base is before.main.vectors.base  # appended in room, not copied
+    assert before.main.ntotal == len(before.main.vectors) == before.main.codes.ntotal
+    assert np.array_equal(before.main.vectors, vectors[before.main.ids])
+    exact = grown(store, tmp_path, "a.faiss", vectors, 16, ann_from=10**9)
+    assert overlap(exact, quantised, unit(rng.standard_normal((30, 16)))) >= 0.98

@@ -1,0 +1,79 @@
+"""The quantised main part of the dense index (`kb.index`), for large bases.
+
+A fast-scan product quantiser (FAISS `IndexPQFastScan`: 4-bit codes of two dimensions
+each, scanned with SIMD look-ups) proposes candidates; they are scored exactly on the
+vectors kept beside it in a numpy array. Growing the part adds codes to a copy of the
+quantiser (a tenth of the vectors' size) and appends the vectors and ids into room left
+after their arrays (`kb.arrays`), so a merge costs what it adds, not the part's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from kb.arrays import appended
+
+TRAINING_SAMPLE = 30_000
+"""Vectors the quantiser's codebooks are trained on when a part is built."""
+
+
+@dataclass(frozen=True)
+class Quantised:
+    codes: faiss.IndexPQFastScan
+    """Labels are positions in `vectors` and `ids`."""
+    vectors: np.ndarray  # float32 [n, dim]
+    ids: np.ndarray  # int64 [n]
+
+    @classmethod
+    def built(cls, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
+        """A part for these vectors, its codebooks trained on a sample of them."""
+        dim = vectors.shape[1]
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        sample = np.random.default_rng(0).permutation(len(vectors))[:TRAINING_SAMPLE]
+        pieces = dim // 2 if dim % 2 == 0 else dim
+        codes = faiss.IndexPQFastScan(dim, pieces, 4, faiss.METRIC_INNER_PRODUCT)
+        codes.train(vectors[np.sort(sample)])
+        codes.add(vectors)
+        return cls(codes, vectors, np.asarray(ids, np.int64))
+
+    @property
+    def ntotal(self) -> int:
+        return len(self.ids)
+
+    @property
+    def d(self) -> int:
+        return int(self.codes.d)
+
+    def grown(self, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
+        """This part with more vectors; this one is left as it was."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        codes = faiss.clone_index(self.codes)
+        codes.add(vectors)
+        return Quantised(
+            codes, appended(self.vectors, vectors), appended(self.ids, np.asarray(ids, np.int64))
+        )
+
+    def candidates(
+        self, query: np.ndarray, want: int, rerank: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, similarities) of the best `want`, best first: the quantiser's
+        `rerank` × `want` candidates scored exactly."""
+        ask = min(self.ntotal, want * rerank)
+        if ask <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        _, found = self.codes.search(query.reshape(1, -1), ask)
+        return self.exact(query, want, found[0][found[0] >= 0])
+
+    def exact(
+        self, query: np.ndarray, k: int, positions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, similarities) of the best `k` among `positions`, best first."""
+        scores = self.vectors[positions] @ query.reshape(-1)
+        if len(scores) > k:
+            best = np.argpartition(-scores, k - 1)[:k]
+            positions, scores = positions[best], scores[best]
+        order = np.argsort(-scores, kind="stable")
+        return positions[order], scores[order]

@@ -31,13 +31,13 @@ from kb import fts
 from kb.arrays import appended
 from kb.backend import PassageFields, PassageText
 from kb.fts import WEIGHTS, FtsLexical, IndexedRow, indexed_rows
-from kb.postings import Postings, Snapshot
+from kb.postings import TIER, Postings, Snapshot
 from kb.query import AnalysedQuery
 from kb.store import Store
 from kb.tokens import tokens
 from kb.types import Filters
 
-MAGIC = b"SAVOIR-FAIRE-LEXICAL 2\n"
+MAGIC = b"SAVOIR-FAIRE-LEXICAL 3\n"
 DELTA_MAX = 4096
 """Passages the delta takes before it is merged into main: a write copies at most this."""
 DEAD_SHARE = 0.2
@@ -135,25 +135,33 @@ class MemoryLexical:
             )
         in_delta = old.in_delta + len(staged.added)
         snapshot = Snapshot(
-            old.terms, ids, lengths, alive, old.main, delta, state, live, total, in_delta
+            old.terms, ids, lengths, alive, old.segments, delta, state, live, total, in_delta
         )
         if in_delta > DELTA_MAX or snapshot.dead > max(DELTA_MAX, DEAD_SHARE * len(ids)):
             snapshot = self._merged(snapshot)
         self._snapshot = snapshot
 
     def _merged(self, snapshot: Snapshot) -> Snapshot:
-        """Main with the delta in, and without its dead passages when they are many."""
-        main = snapshot.main.merged(snapshot.delta, 2 * len(snapshot.terms))
+        """The delta made a segment, merged with the ones before it while they are not
+        much larger (`kb.postings`); all compacted into one when many passages are dead."""
+        keys = 2 * len(snapshot.terms)
+        segments = [*snapshot.segments, Postings.empty(True).merged(snapshot.delta, keys)]
+        while len(segments) > 1 and len(segments[-2]) < TIER * len(segments[-1]):
+            last = segments.pop()
+            segments[-1] = segments[-1].merged(last.as_delta(), keys)
         ids, lengths, alive = snapshot.ids, snapshot.lengths, snapshot.alive
         if snapshot.dead > DEAD_SHARE * len(ids):
-            main = main.compacted(alive)
+            whole = segments[0]
+            for segment in segments[1:]:
+                whole = whole.merged(segment.as_delta(), keys)
+            segments = [whole.compacted(alive)]
             ids, lengths, alive = ids[alive], lengths[alive], np.ones(snapshot.live, bool)
         return Snapshot(
             snapshot.terms,
             ids,
             lengths,
             alive,
-            main,
+            tuple(segments),
             Postings.empty(False),
             snapshot.state,
             snapshot.live,
@@ -246,6 +254,7 @@ class MemoryLexical:
             "tokens": snapshot.tokens,
             "in_delta": snapshot.in_delta,
             "terms": len(snapshot.terms),
+            "segments": len(snapshot.segments),
             "arrays": [[name, a.dtype.str, len(a)] for name, a in arrays.items()],
             "vocabulary": len(vocabulary),
         }
@@ -255,7 +264,8 @@ class MemoryLexical:
                 head = MAGIC + json.dumps(header).encode()
                 out.write(head + b" " * _padding(len(head) + 1) + b"\n")
                 for a in arrays.values():
-                    out.write(np.ascontiguousarray(a).tobytes() + bytes(_padding(a.nbytes)))
+                    out.write(memoryview(np.ascontiguousarray(a)).cast("B"))
+                    out.write(bytes(_padding(a.nbytes)))
                 out.write(vocabulary)
                 out.flush()
                 os.fsync(out.fileno())
@@ -295,11 +305,14 @@ class MemoryLexical:
                 arrays["ids"],
                 arrays["lengths"],
                 arrays["alive"],
-                Postings(
-                    np.zeros(0, np.int32),
-                    arrays["main_rows"],
-                    arrays["main_freqs"],
-                    arrays["main_starts"],
+                tuple(
+                    Postings(
+                        np.zeros(0, np.int32),
+                        arrays[f"segment{n}_rows"],
+                        arrays[f"segment{n}_freqs"],
+                        arrays[f"segment{n}_starts"],
+                    )
+                    for n in range(int(header["segments"]))
                 ),
                 Postings(arrays["delta_keys"], arrays["delta_rows"], arrays["delta_freqs"]),
                 str(header["state"]),
@@ -317,14 +330,13 @@ class MemoryLexical:
 
 def _arrays(snapshot: Snapshot) -> dict[str, np.ndarray]:
     """The snapshot's arrays as the file holds them, in order."""
-    assert snapshot.main.starts is not None
-    return {
-        "ids": snapshot.ids,
-        "lengths": snapshot.lengths,
-        "alive": snapshot.alive,
-        "main_rows": snapshot.main.rows,
-        "main_freqs": snapshot.main.freqs,
-        "main_starts": snapshot.main.starts,
+    arrays = {"ids": snapshot.ids, "lengths": snapshot.lengths, "alive": snapshot.alive}
+    for n, segment in enumerate(snapshot.segments):
+        assert segment.starts is not None
+        arrays[f"segment{n}_rows"] = segment.rows
+        arrays[f"segment{n}_freqs"] = segment.freqs
+        arrays[f"segment{n}_starts"] = segment.starts
+    return arrays | {
         "delta_keys": snapshot.delta.keys,
         "delta_rows": snapshot.delta.rows,
         "delta_freqs": snapshot.delta.freqs,

@@ -5,11 +5,14 @@ four columns). A key is a term id and a field: `2 * term` for the words of the t
 heading and text, `2 * term + 1` for the stems. A posting is (key, position, frequency),
 the frequency weighed by column like FTS5's `bm25()` (`WEIGHTS` of `kb.fts`).
 
-Postings live in two parts: *main*, compressed by key (`starts[key]:starts[key + 1]`
-slices `rows` and `freqs`), and a small *delta* of the postings added since main was
-built, sorted by key. Adding passages inserts into the delta only; a full delta is
-merged into main in one pass over its arrays. A removed passage keeps its position,
-marked dead, until main is compacted.
+Postings live in *segments*, each compressed by key (`starts[key]:starts[key + 1]`
+slices `rows` and `freqs`), and a small *delta* of the postings added since the last
+segment was made, sorted by key. Adding passages inserts into the delta only; a full
+delta becomes a segment, and a segment is merged with the one before it while that one
+is under `TIER` times its size: a few segments of growing sizes, each posting copied a
+logarithmic number of times as the base grows (one main part rewritten at every merge
+made ingest slow down as the base grew). A removed passage keeps its position, marked
+dead, until the segments are compacted into one.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+TIER = 4
+"""A segment is merged into the one before it while that one holds under TIER times
+its postings."""
 K1 = 1.2
 B = 0.75
 """BM25's constants, as FTS5's `bm25()` sets them."""
@@ -68,8 +74,14 @@ class Postings:
             np.insert(self.freqs, at, freqs),
         )
 
+    def as_delta(self) -> Postings:
+        """This segment's postings in a delta's form (keys spelt out)."""
+        assert self.starts is not None
+        keys = np.repeat(np.arange(len(self.starts) - 1, dtype=np.int32), np.diff(self.starts))
+        return Postings(keys, self.rows, self.freqs)
+
     def merged(self, delta: Postings, keys: int) -> Postings:
-        """This main with `delta` in, indexed for `keys` keys."""
+        """This segment with `delta` in, indexed for `keys` keys."""
         assert self.starts is not None
         starts = np.concatenate([self.starts, np.full(keys + 1 - len(self.starts), len(self))])
         at = starts[delta.keys + 1]  # after the key's own postings in main
@@ -82,7 +94,7 @@ class Postings:
         )
 
     def compacted(self, alive: np.ndarray) -> Postings:
-        """This main without the postings of dead positions, positions renumbered."""
+        """This segment without the postings of dead positions, positions renumbered."""
         assert self.starts is not None
         keep = alive[self.rows]
         before = np.concatenate([[0], np.cumsum(keep)])
@@ -105,7 +117,7 @@ class Snapshot:
     ids: np.ndarray  # int64 passage id per position
     lengths: np.ndarray  # float32 tokens per position
     alive: np.ndarray  # bool per position
-    main: Postings
+    segments: tuple[Postings, ...]
     delta: Postings
     state: str | None
     live: int
@@ -119,7 +131,7 @@ class Snapshot:
             np.zeros(0, np.int64),
             np.zeros(0, np.float16),
             np.zeros(0, bool),
-            Postings.empty(True),
+            (),
             Postings.empty(False),
             state,
             0,
@@ -133,7 +145,7 @@ class Snapshot:
     def postings(self, key: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, frequencies) of a key's live postings."""
         parts = []
-        for part in (self.main, self.delta):
+        for part in (*self.segments, self.delta):
             start, end = part.span(key)
             if end > start:
                 parts.append((part.rows[start:end], part.freqs[start:end]))

@@ -202,9 +202,29 @@ def test_merged_delta_and_compacted_main_rank_the_same(tmp_path, monkeypatch):
             kb.add(documents(10 + n, 6, prefix=f"g{n % 3}-"))  # replaces every other round
         kb.remove("g0-1")
         snapshot = kb.backend.lexical._snapshot
-        assert len(snapshot.main) and snapshot.in_delta <= 5
+        assert snapshot.segments and snapshot.in_delta <= 5
         assert_agrees(kb)
         assert_agrees(kb, Filters(trip=("t2",)))
+
+
+def test_segments_stay_few_growing_in_size_and_rank_as_one(tmp_path, monkeypatch):
+    """Each full delta becomes a segment, merged into the one before it while that one
+    is under TIER times its size: segments shrink from the oldest, few of them."""
+    monkeypatch.setattr(bm25, "DELTA_MAX", 3)
+    with open_kb(tmp_path) as kb:
+        most = 0
+        for n in range(40):
+            kb.add(documents(100 + n, 2, prefix=f"s{n}-"))
+            segments = kb.backend.lexical._snapshot.segments
+            sizes = [len(segment) for segment in segments]
+            assert all(a >= bm25.TIER * b for a, b in zip(sizes, sizes[1:], strict=False))
+            most = max(most, len(segments))
+        assert 1 < most <= 6
+        assert_agrees(kb)
+        kb.flush()
+    with open_kb(tmp_path) as kb:  # the segments come back from the file
+        assert len(kb.backend.lexical._snapshot.segments) == len(segments)
+        assert_agrees(kb)
 
 
 def test_the_file_is_reopened_without_catching_up(tmp_path):

@@ -66,7 +66,8 @@ def sentence_texts(text: str) -> tuple[list[tuple[int, int]], list[str]]:
 
 
 class KnowledgeBase:
-    """A knowledge base in one folder: `kb.sqlite` plus the derived `index.faiss`."""
+    """A knowledge base in one folder: `kb.sqlite` plus the derived `index.faiss` and
+    `lexical.idx`."""
 
     def __init__(
         self,

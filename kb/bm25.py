@@ -18,8 +18,6 @@ transaction, only feeds this cache.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ from kb.backend import PassageFields, PassageText
 from kb.fts import WEIGHTS, FtsLexical, IndexedRow, indexed_rows
 from kb.postings import TIER, Postings, Snapshot
 from kb.query import AnalysedQuery
+from kb.replaced import replaced
 from kb.store import Store
 from kb.tokens import tokens
 from kb.types import Filters
@@ -258,21 +257,13 @@ class MemoryLexical:
             "arrays": [[name, a.dtype.str, len(a)] for name, a in arrays.items()],
             "vocabulary": len(vocabulary),
         }
-        fd, tmp = tempfile.mkstemp(prefix=".lexical-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                head = MAGIC + json.dumps(header).encode()
-                out.write(head + b" " * _padding(len(head) + 1) + b"\n")
-                for a in arrays.values():
-                    out.write(memoryview(np.ascontiguousarray(a)).cast("B"))
-                    out.write(bytes(_padding(a.nbytes)))
-                out.write(vocabulary)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replaced(self.path) as out:
+            head = MAGIC + json.dumps(header).encode()
+            out.write(head + b" " * _padding(len(head) + 1) + b"\n")
+            for a in arrays.values():
+                out.write(memoryview(np.ascontiguousarray(a)).cast("B"))
+                out.write(bytes(_padding(a.nbytes)))
+            out.write(vocabulary)
         self._saved = snapshot
 
     def _load(self) -> Snapshot | None:

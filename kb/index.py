@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,6 +35,7 @@ import numpy as np
 
 from kb.backend import PassageFields, VectorLeg
 from kb.quantised import Quantised
+from kb.replaced import replaced
 from kb.store import Store
 from kb.types import Filters
 
@@ -285,39 +285,31 @@ class FaissDense(VectorLeg):
         snapshot = self._snapshot
         if snapshot.state is None or snapshot is self._saved:
             return
-        fd, tmp = tempfile.mkstemp(prefix=".index-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                # The header names the parts' sizes: room is left for it, and it is
-                # written once the parts have streamed to the file.
-                out.write(MAGIC + b" " * HEADER_ROOM + b"\n")
-                main = snapshot.main
-                if isinstance(main, Quantised):
-                    sizes = [_stream(main.codes, out), _raw(main.vectors, out)]
-                    sizes.append(_raw(main.ids.astype("<i8"), out))
-                else:
-                    sizes = [_stream(main, out)]
-                sizes.append(_stream(snapshot.delta, out))
-                sizes.append(_raw(snapshot.dead.astype("<i8"), out))
-                header = json.dumps(
-                    {
-                        "state": snapshot.state,
-                        "model": self.model,
-                        "dim": self.dim,
-                        "main": "quantised" if isinstance(main, Quantised) else "flat",
-                        "parts": sizes,
-                    }
-                ).encode()
-                if len(header) > HEADER_ROOM:  # a model name of hundreds of characters
-                    raise ValueError(f"the index header needs {len(header)} bytes")
-                out.seek(len(MAGIC))
-                out.write(header)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replaced(self.path) as out:
+            # The header names the parts' sizes: room is left for it, and it is
+            # written once the parts have streamed to the file.
+            out.write(MAGIC + b" " * HEADER_ROOM + b"\n")
+            main = snapshot.main
+            if isinstance(main, Quantised):
+                sizes = [_stream(main.codes, out), _raw(main.vectors, out)]
+                sizes.append(_raw(main.ids.astype("<i8"), out))
+            else:
+                sizes = [_stream(main, out)]
+            sizes.append(_stream(snapshot.delta, out))
+            sizes.append(_raw(snapshot.dead.astype("<i8"), out))
+            header = json.dumps(
+                {
+                    "state": snapshot.state,
+                    "model": self.model,
+                    "dim": self.dim,
+                    "main": "quantised" if isinstance(main, Quantised) else "flat",
+                    "parts": sizes,
+                }
+            ).encode()
+            if len(header) > HEADER_ROOM:  # a model name of hundreds of characters
+                raise ValueError(f"the index header needs {len(header)} bytes")
+            out.seek(len(MAGIC))
+            out.write(header)
         self._saved = snapshot
 
     def _load(self) -> Snapshot | None:

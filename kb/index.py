@@ -259,24 +259,29 @@ class FaissDense(VectorLeg):
             positions = snapshot.positions(allowed)
             share = len(positions) / max(1, main.ntotal)
             if share >= FILTERED_CANDIDATES and len(excluded) <= DEAD_SKIPPED:
-                found = self._candidates(main, query, int(2 * k / share), excluded)
-                passes = np.isin(np.asarray([hit[0] for hit in found], np.int64), allowed)
-                found = [hit for hit, ok in zip(found, passes, strict=True) if ok]
+                found = self._candidates(main, query, int(2 * k / share), excluded, allowed)
                 if len(found) >= min(k, len(positions)):
                     return found[:k]
         positions = positions[~np.isin(main.ids[positions], excluded)]
         return _hits(main, *main.exact(query[0], k, positions))
 
     def _candidates(
-        self, main: Quantised, query: np.ndarray, k: int, excluded: np.ndarray
+        self,
+        main: Quantised,
+        query: np.ndarray,
+        k: int,
+        excluded: np.ndarray,
+        allowed: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        """Best `k` of a quantised main less `excluded`: the quantiser proposes
-        `rerank` times as many, scored exactly."""
+        """Best `k` of a quantised main less `excluded` (and among `allowed`, when
+        given): the quantiser proposes `rerank` times as many, scored exactly."""
         want = min(k + len(excluded), main.ntotal)
-        hits = _hits(main, *main.candidates(query[0], want, self.rerank))
-        if len(excluded):
-            hits = [hit for hit in hits if not _holds(excluded, hit[0])]
-        return hits[:k]
+        positions, scores = main.candidates(query[0], want, self.rerank)
+        ids = main.ids[positions]
+        keep = ~np.isin(ids, excluded)
+        if allowed is not None:
+            keep &= np.isin(ids, allowed)
+        return [(int(i), float(s)) for i, s in zip(ids[keep][:k], scores[keep][:k], strict=True)]
 
     # the file
 
@@ -392,11 +397,6 @@ def _dead_limit(main: faiss.Index) -> float:
     return DEAD_SKIPPED if _is_quantised(main) else max(DELTA_MAX, DEAD_SHARE * main.ntotal)
 
 
-def _holds(sorted_ids: np.ndarray, item: int) -> bool:
-    at = int(np.searchsorted(sorted_ids, item))
-    return at < len(sorted_ids) and int(sorted_ids[at]) == item
-
-
 def _selector(allowed: np.ndarray | None, excluded: np.ndarray) -> faiss.IDSelector | None:
     selector = faiss.IDSelectorBatch(allowed) if allowed is not None else None
     if len(excluded):
@@ -410,11 +410,9 @@ def _search(
     query: np.ndarray,
     k: int,
     selector: faiss.IDSelector | None,
-    params: faiss.SearchParameters | None = None,
 ) -> list[tuple[int, float]]:
     if index.ntotal == 0:
         return []
-    if params is None and selector is not None:
-        params = faiss.SearchParameters(sel=selector)
+    params = faiss.SearchParameters(sel=selector) if selector is not None else None
     scores, ids = index.search(query, min(k, int(index.ntotal)), params=params)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

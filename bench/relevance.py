@@ -81,14 +81,15 @@ def main() -> None:
     print(f"model: {options.model}, fusion: {options.fusion}\n")
     print(
         "| set | mode | queries | nDCG@10 | Recall@10 | MRR@10 | answer-visible@3 "
-        "| off-topic flagged | answerable flagged |"
+        "| off-topic flagged | answerable flagged | counted (answerable / off-topic) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, mode, f in rows:
         print(
             f"| {name} | {mode} | {f['queries']} | {f['ndcg@10']:.3f} | "
             f"{f['recall@10']:.3f} | {f['mrr@10']:.3f} | {share(f['answer_visible@3 %'])} | "
-            f"{share(f['off_topic_flagged %'])} | {share(f['answerable_flagged %'])} |"
+            f"{share(f['off_topic_flagged %'])} | {share(f['answerable_flagged %'])} | "
+            f"{counts(f)} |"
         )
     kinds = sorted({k for _, _, f in rows for k in f["by_kind"] if k != "all"})
     if kinds:
@@ -106,6 +107,12 @@ def main() -> None:
 
 def share(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} %"
+
+
+def counts(figures: dict) -> str:
+    """Mean documents counted per answerable and per off-topic query."""
+    cells = [figures.get(name) for name in ("counted", "off_topic_counted")]
+    return " / ".join("–" if c is None else f"{c:.1f}" for c in cells)
 
 
 if __name__ == "__main__":

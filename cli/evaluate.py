@@ -54,6 +54,9 @@ def evaluate(
     for name, value in figures.items():
         if name.endswith("%") and value is not None:
             out.print(f"{name}: {value:.1f}")
+    for name in ("counted", "off_topic_counted"):
+        if figures[name] is not None:
+            out.print(f"documents {name.replace('_', ' ')} (mean total): {figures[name]:.1f}")
 
 
 def eval_figures(scores: Scores, mode: str) -> dict[str, Any]:
@@ -81,4 +84,10 @@ def eval_figures(scores: Scores, mode: str) -> dict[str, Any]:
         "off_topic": scores.off_topic,
         "off_topic_flagged %": share(scores.off_topic_flagged),
         "answerable_flagged %": share(scores.answerable_flagged),
+        "counted": _rounded(scores.counted),
+        "off_topic_counted": _rounded(scores.off_topic_counted),
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

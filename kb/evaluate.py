@@ -52,6 +52,8 @@ class Ranking:
     names: list[set[str]]
     snippets: list[str] = field(default_factory=list)
     low_confidence: bool = False
+    total: int | None = None
+    """How many documents the search counted as matches."""
 
 
 @dataclass
@@ -77,6 +79,10 @@ class Scores:
     answerable_flagged: float | None = None
     """Share of answerable queries wrongly flagged `low_confidence`."""
     off_topic: int = 0
+    counted: float | None = None
+    """Mean number of documents counted as matches (`total`) per answerable query."""
+    off_topic_counted: float | None = None
+    """The same per off-topic query."""
 
 
 def filters_of(data: dict | None) -> Filters | None:
@@ -183,8 +189,11 @@ def evaluate(queries: list[Query], rank: Callable[[Query], Ranking]) -> Scores:
     visible: list[float] = []
     flagged_off: list[float] = []
     flagged_answerable: list[float] = []
+    counted: dict[bool, list[float]] = {True: [], False: []}
     for query in queries:
         ranking = rank(query)
+        if ranking.total is not None:
+            counted[query.off_topic].append(float(ranking.total))
         if query.off_topic:
             flagged_off.append(float(ranking.low_confidence))
             per_query[query.id] = {"low_confidence": float(ranking.low_confidence)}
@@ -211,4 +220,6 @@ def evaluate(queries: list[Query], rank: Callable[[Query], Ranking]) -> Scores:
         off_topic_flagged=_mean(flagged_off) if flagged_off else None,
         answerable_flagged=_mean(flagged_answerable) if flagged_answerable else None,
         off_topic=len(flagged_off),
+        counted=_mean(counted[False]) if counted[False] else None,
+        off_topic_counted=_mean(counted[True]) if counted[True] else None,
     )

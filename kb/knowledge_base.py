@@ -508,6 +508,7 @@ class KnowledgeBase:
                 names=[{r.document.id, r.document.source or r.document.id} for r in results],
                 snippets=[r.snippet.text for r in results],
                 low_confidence=response.low_confidence,
+                total=response.total,
             )
 
         return evaluate(queries, rank)

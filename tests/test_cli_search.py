@@ -64,8 +64,10 @@ def test_eval_prints_the_figures(home, judged):
     assert figures["mode"] == "lexical" and figures["queries"] == 2 and figures["off_topic"] == 1
     assert figures["mrr@10"] == 1.0 and figures["by_kind"]["detail"]["queries"] == 2
     assert set(figures["per_query"]) == {"q1", "q2", "q3"}
+    assert figures["counted"] >= 1 and figures["off_topic_counted"] is not None
     table = stdout_of(kb(home, "eval", str(queries), str(qrels)))
     assert "queries.jsonl — hybrid" in table and "nDCG@10" in table
+    assert "documents counted (mean total)" in table
 
 
 def test_eval_refuses_bad_lines_and_bad_filters(home, tmp_path):

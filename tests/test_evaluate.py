@@ -63,3 +63,12 @@ def test_knowledge_base_evaluate(kb):
 
     scores = kb.evaluate([Query("q", "Colisée Rome", relevant={"p2": 1})], mode="lexical")
     assert scores.ndcg == 1.0 and scores.mrr == 1.0 and scores.queries == 1
+    # the documents each search counted as matches, answerable and off-topic apart
+    both = kb.evaluate(
+        [
+            Query("q", "Colisée Rome", relevant={"p2": 1}),
+            Query("o", "Paris Rome", kind="off-topic"),
+        ],
+        mode="lexical",
+    )
+    assert both.counted == 1.0 and both.off_topic_counted == 2.0

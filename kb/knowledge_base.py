@@ -26,7 +26,7 @@ from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
 from kb.language_means import LanguageMeans
 from kb.query_vectors import QueryVectors
-from kb.search import Searcher, mean_vector
+from kb.search import Searcher, group_by_document, mean_vector
 from kb.sentences import pack, sentence_spans
 from kb.settings import Settings
 from kb.snippet import make_snippet
@@ -488,9 +488,8 @@ class KnowledgeBase:
             if not len(own_ids):
                 return []
             hits = backend.dense.search(mean_vector(vectors), 20 * limit, excluded=own_ids)
-            searcher = Searcher(self.store, backend, self.encoder, self.settings)
             scores = dict(hits)
-            results = searcher.group(scores, self.store.chunk_rows(db, list(scores)))[:limit]
+            results = group_by_document(scores, self.store.chunk_rows(db, list(scores)))[:limit]
             documents = self.store.documents_by_id(db, [r.document.id for r in results])
         for result in results:
             result.document = documents[result.document.id]

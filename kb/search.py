@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,14 @@ SENTENCE_SHARE = 0.3
 """Share of a passage's best sentence in its dense score (the rest: the passage's own
 vector)."""
 SECOND_PASSAGE_SHARE = 0.3
-"""Share of a document's second-best passage added to its best one."""
+"""Share of a document's second-best passage added to its best one..."""
+THIRD_PASSAGE_SHARE = 0.1
+"""... and of its third: notes that hold the detail match on several passages."""
+SUMMARY_KINDS = frozenset({"trip-report"})
+SUMMARY_WEIGHT = 0.9
+"""A trip report sums up, a paragraph each, workshops whose notes hold the detail: its
+score is weighted by this, so that when a report and the notes it sums up match alike,
+the notes come first (a question only the report answers still finds it first)."""
 MATCH_SHARE = 0.5
 """In hybrid search with score fusion, a document counts as a match when its score is
 at least this share of the best document's..."""
@@ -110,7 +118,7 @@ class Ranked:
     """The best dense score of each grouped document, once the relevance cut needs it."""
 
 
-def passage_of(row: sqlite3.Row, score: float) -> Passage:
+def passage_of(row: Mapping[str, Any], score: float) -> Passage:
     return Passage(
         chunk_id=int(row["id"]),
         text=row["text"],
@@ -233,7 +241,7 @@ class Searcher:
         depth = max(CANDIDATES, 4 * (offset + limit))
         query = AnalysedQuery.of(text, self.lexicon if mode != "dense" else None)
         ranked = self.rank(db, query, filters, mode, depth)
-        results = self.group(ranked.scores, ranked.rows)
+        results = group_by_document(ranked.scores, ranked.rows)
         passing = self.passing(results, ranked)
         low_confidence = not passing
         shown = passing if passing else results
@@ -305,29 +313,37 @@ class Searcher:
                 text, query, sentence_scores(text, stored) if stored else None
             )
 
-    def group(self, scores: dict[int, float], rows: dict[int, sqlite3.Row]) -> list[SearchResult]:
-        """Chunks grouped by document; a document scores by its best chunk plus
-        SECOND_PASSAGE_SHARE of its second."""
-        by_document: dict[str, list[int]] = {}
-        for chunk_id, _ in sorted(scores.items(), key=lambda item: -item[1]):
-            row = rows.get(chunk_id)
-            if row is not None:
-                by_document.setdefault(row["document_id"], []).append(chunk_id)
-        results = []
-        for doc_id, chunk_ids in by_document.items():
-            kept = [passage_of(rows[i], scores[i]) for i in chunk_ids[: 1 + OTHER_PASSAGES]]
-            second = SECOND_PASSAGE_SHARE * scores[chunk_ids[1]] if len(chunk_ids) > 1 else 0.0
-            results.append(
-                SearchResult(
-                    document=Document(id=doc_id, title=""),
-                    passage=kept[0],
-                    snippet=Snippet(text=""),
-                    score=kept[0].score + second,
-                    passages=kept[1 : 1 + OTHER_PASSAGES],
-                )
+
+def group_by_document(
+    scores: dict[int, float], rows: Mapping[int, Mapping[str, Any]]
+) -> list[SearchResult]:
+    """Chunks grouped by document; a document scores by its best chunk plus shares of
+    its second and third, weighted down when it is a summary (SUMMARY_KINDS)."""
+    by_document: dict[str, list[int]] = {}
+    for chunk_id, _ in sorted(scores.items(), key=lambda item: -item[1]):
+        row = rows.get(chunk_id)
+        if row is not None:
+            by_document.setdefault(row["document_id"], []).append(chunk_id)
+    results = []
+    for doc_id, chunk_ids in by_document.items():
+        kept = [passage_of(rows[i], scores[i]) for i in chunk_ids[: 1 + OTHER_PASSAGES]]
+        shares = (SECOND_PASSAGE_SHARE, THIRD_PASSAGE_SHARE)
+        score = kept[0].score + sum(
+            share * scores[i] for share, i in zip(shares, chunk_ids[1:3], strict=False)
+        )
+        if rows[chunk_ids[0]]["kind"] in SUMMARY_KINDS:
+            score *= SUMMARY_WEIGHT
+        results.append(
+            SearchResult(
+                document=Document(id=doc_id, title=""),
+                passage=kept[0],
+                snippet=Snippet(text=""),
+                score=score,
+                passages=kept[1 : 1 + OTHER_PASSAGES],
             )
-        results.sort(key=lambda r: (-r.score, r.document.id))
-        return results
+        )
+    results.sort(key=lambda r: (-r.score, r.document.id))
+    return results
 
 
 def stands_out(similarity: float, others: np.ndarray, near_best: float) -> bool:

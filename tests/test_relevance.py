@@ -4,11 +4,9 @@ match; `total` and the facets count only the documents that pass the relevance c
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from kb import Chunk, Document, KnowledgeBase, Settings, make_encoder
-from kb.search import stands_out
 
 SUMMARY = (
     "Lundi, atelier avec un réseau de finance éthique de Valence sur son fonds de prêts "
@@ -114,13 +112,3 @@ def test_a_french_question_finds_the_italian_sheet_by_its_translated_words(base)
         found = untranslated.search(question, mode="lexical").results
         assert "textiles" not in [r.document.id for r in found[:1]]
 
-
-def test_a_document_counts_when_its_meaning_stands_out_from_the_candidates():
-    # Seven candidate documents (mean 0.814): those above the mean count ...
-    others = np.array([0.86, 0.85, 0.845, 0.80, 0.79, 0.78, 0.77])
-    assert stands_out(0.86, others, 0.0) and stands_out(0.845, others, 0.0)
-    assert not stands_out(0.80, others, 0.0) and not stands_out(0.77, others, 0.0)
-    # ... and those within the margin of the best
-    assert stands_out(0.80, others, 0.07) and not stands_out(0.78, others, 0.07)
-    # too few candidates to tell: every one counts
-    assert stands_out(0.7, np.array([0.9, 0.8, 0.7]), 0.0)

@@ -1,0 +1,53 @@
+"""Grouping passages into documents and the relevance cut, on hand-made scores."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from kb.search import group_by_document, stands_out
+
+
+def row(chunk_id: int, document_id: str, kind: str) -> dict:
+    return {
+        "id": chunk_id,
+        "document_id": document_id,
+        "kind": kind,
+        "text": f"passage {chunk_id}",
+        "heading": json.dumps([]),
+        "page": None,
+        "position": chunk_id,
+    }
+
+
+def test_a_document_scores_by_its_best_passages_and_a_summary_yields_to_its_detail():
+    rows = {
+        1: row(1, "report", "trip-report"),
+        2: row(2, "notes", "workshop-notes"),
+        3: row(3, "notes", "workshop-notes"),
+        4: row(4, "notes", "workshop-notes"),
+        5: row(5, "notes", "workshop-notes"),
+    }
+    # The report's one paragraph matches a little better than the notes' best passage.
+    scores = {1: 1.0, 2: 0.95, 3: 0.2, 4: 0.1, 5: 0.05}
+    results = group_by_document(scores, rows)
+    assert [r.document.id for r in results] == ["notes", "report"]
+    notes, report = results
+    assert report.score == 0.9  # weighted as a summary
+    # best + 0.3 × second + 0.1 × third; a fourth passage adds nothing
+    assert abs(notes.score - (0.95 + 0.3 * 0.2 + 0.1 * 0.1)) < 1e-9
+    assert notes.passage.chunk_id == 2 and [p.chunk_id for p in notes.passages] == [3, 4, 5]
+    # A report that clearly matches better still comes first.
+    assert group_by_document({1: 1.2, 2: 0.95}, rows)[0].document.id == "report"
+
+
+def test_a_document_counts_when_its_meaning_stands_out_from_the_candidates():
+    # Seven candidate documents (mean 0.814): those above the mean count ...
+    others = np.array([0.86, 0.85, 0.845, 0.80, 0.79, 0.78, 0.77])
+    assert stands_out(0.86, others, 0.0) and stands_out(0.845, others, 0.0)
+    assert not stands_out(0.80, others, 0.0) and not stands_out(0.77, others, 0.0)
+    # ... and those within the margin of the best
+    assert stands_out(0.80, others, 0.07) and not stands_out(0.78, others, 0.07)
+    # too few candidates to tell: every one counts
+    assert stands_out(0.7, np.array([0.9, 0.8, 0.7]), 0.0)

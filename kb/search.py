@@ -49,8 +49,9 @@ THIRD_PASSAGE_SHARE = 0.1
 SUMMARY_KINDS = frozenset({"trip-report"})
 SUMMARY_WEIGHT = 0.9
 """A trip report sums up, a paragraph each, workshops whose notes hold the detail: its
-score is weighted by this, so that when a report and the notes it sums up match alike,
-the notes come first (a question only the report answers still finds it first)."""
+fused score (hybrid search, score fusion) is weighted by this, so that when a report and
+the notes it sums up match alike, the notes come first (a question only the report
+answers still finds it first)."""
 MATCH_SHARE = 0.5
 """In hybrid search with score fusion, a document counts as a match when its score is
 at least this share of the best document's..."""
@@ -241,7 +242,8 @@ class Searcher:
         depth = max(CANDIDATES, 4 * (offset + limit))
         query = AnalysedQuery.of(text, self.lexicon if mode != "dense" else None)
         ranked = self.rank(db, query, filters, mode, depth)
-        results = group_by_document(ranked.scores, ranked.rows)
+        weight = SUMMARY_WEIGHT if ranked.fused else 1.0
+        results = group_by_document(ranked.scores, ranked.rows, weight)
         passing = self.passing(results, ranked)
         low_confidence = not passing
         shown = passing if passing else results
@@ -315,10 +317,12 @@ class Searcher:
 
 
 def group_by_document(
-    scores: dict[int, float], rows: Mapping[int, Mapping[str, Any]]
+    scores: dict[int, float],
+    rows: Mapping[int, Mapping[str, Any]],
+    summary_weight: float = 1.0,
 ) -> list[SearchResult]:
     """Chunks grouped by document; a document scores by its best chunk plus shares of
-    its second and third, weighted down when it is a summary (SUMMARY_KINDS)."""
+    its second and third, times `summary_weight` when it is a summary (SUMMARY_KINDS)."""
     by_document: dict[str, list[int]] = {}
     for chunk_id, _ in sorted(scores.items(), key=lambda item: -item[1]):
         row = rows.get(chunk_id)
@@ -332,7 +336,7 @@ def group_by_document(
             share * scores[i] for share, i in zip(shares, chunk_ids[1:3], strict=False)
         )
         if rows[chunk_ids[0]]["kind"] in SUMMARY_KINDS:
-            score *= SUMMARY_WEIGHT
+            score *= summary_weight
         results.append(
             SearchResult(
                 document=Document(id=doc_id, title=""),

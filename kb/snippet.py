@@ -6,6 +6,8 @@ text and wraps the ranges itself, so no markup ever comes from here.
 
 from __future__ import annotations
 
+import re
+
 from kb.query import AnalysedQuery
 from kb.text import WORD, fold, sentences
 from kb.types import Snippet
@@ -16,6 +18,17 @@ FRAGMENTS = 2
 FRAGMENT_CHARS = 240
 """Most characters of one window of a longer passage."""
 STEM_PREFIX = 5
+ANNOUNCED_CHARS = 120
+"""Most characters a window takes beyond FRAGMENT_CHARS for the clause that its last one
+announces (a clause ending with a colon: "La règle d'or :")."""
+QUANTITY = re.compile(
+    r"\b(combien|quel(le)?s? (part|taux|montant|budget|cout|prix|nombre|tonnage|somme)"
+    r"|how (much|many)|what (share|percentage|proportion|amount|budget|rate)"
+    r"|quant[oiae]|cuant[oa]s?|taux|pourcentage|proportion)\b"
+)
+"""A question that asks for a number (French, English, Italian, Spanish), matched on the
+folded query: its sentences holding a figure rank as if they held one more query word."""
+DIGIT = re.compile(r"\d")
 
 
 def _matches(word: str, query_terms: set[str]) -> bool:
@@ -61,6 +74,16 @@ def _window(spans: list[tuple[int, int]], first: int, chars: int) -> tuple[int, 
     return start, end
 
 
+def _announced(text: str, spans: list[tuple[int, int]], end: int) -> tuple[int, int]:
+    """A window ending `end` and the extra characters it may take: when its last clause
+    ends with a colon, the window takes the clause that follows (up to ANNOUNCED_CHARS
+    more), since that is what the colon announces."""
+    following = [s for s in spans if s[0] >= end]
+    if following and text[:end].rstrip().endswith(":"):
+        return following[0][1], ANNOUNCED_CHARS
+    return end, 0
+
+
 def _clip(text: str, start: int, end: int, chars: int) -> str:
     """text[start:end] cut to `chars` at a word boundary, with an ellipsis."""
     if end - start <= chars:
@@ -81,12 +104,18 @@ def make_snippet(
     a longer one as its FRAGMENTS best windows of FRAGMENT_CHARS, in text order, joined
     by an ellipsis: the best-ranked sentence is often the one beside the answer.
     """
+    if isinstance(query, str):
+        query = AnalysedQuery.of(query)
     spans = sentences(text) or [(0, len(text))]
     ranges = highlight_ranges(text, query)
+    limits: dict[int, int] = {}
     if len(text) <= SNIPPET_CHARS:
         windows = [(spans[0][0], spans[-1][1])]
     else:
         hits = [sum(1 for s, _ in ranges if a <= s < b) for a, b in spans]
+        if QUANTITY.search(fold(query.text)):
+            figures = [bool(DIGIT.search(text, a, b)) for a, b in spans]
+            hits = [h + f for h, f in zip(hits, figures, strict=True)]
 
         def rank(i: int) -> tuple[float, float, int]:
             semantic = sentence_scores[i] if sentence_scores and i < len(sentence_scores) else 0.0
@@ -99,6 +128,7 @@ def make_snippet(
             if any(a <= spans[best][0] < b for a, b in windows):
                 continue
             start, end = _window(spans, best, FRAGMENT_CHARS)
+            end, limits[start] = _announced(text, spans, end)
             later = [a for a, _ in windows if a > start]
             windows.append((start, min([end, *later])))
         windows.sort()
@@ -108,7 +138,8 @@ def make_snippet(
     for start, end in windows:
         prefix = "… " if start > 0 and not (parts and parts[-1].endswith("…")) else ""
         separator = " " if parts else ""
-        piece = _clip(text, start, end, FRAGMENT_CHARS if len(windows) > 1 else SNIPPET_CHARS)
+        chars = FRAGMENT_CHARS if len(windows) > 1 else SNIPPET_CHARS
+        piece = _clip(text, start, end, chars + limits.get(start, 0))
         offset = length + len(separator) + len(prefix)
         kept = len(piece.removesuffix(" …"))
         marks += [

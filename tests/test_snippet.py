@@ -54,3 +54,33 @@ def test_highlights_stop_where_a_window_is_cut():
     for start, end in snippet.highlights:
         assert snippet.text[start:end] == "vêtements"
     assert snippet.text.count("vêtements") == len(snippet.highlights)
+
+
+def test_a_question_asking_for_a_number_shows_the_sentence_with_the_figure():
+    text = (
+        FILLER * 4
+        + "Le réseau vit surtout des cotisations de ses membres. "
+        + FILLER * 4
+        + "Les cotisations sont votées chaque année en assemblée. "
+        + FILLER * 4
+        + "Aujourd'hui, 45 % des cotisations financent le réseau. "
+        + FILLER * 4
+    )
+    # Three sentences hold the query word, two windows show: the figure decides.
+    assert "45 %" in make_snippet(text, "quelle part viennent des cotisations").text
+    assert "45 %" not in make_snippet(text, "cotisations").text
+    how_many = FILLER * 4 + "Les salariés sont là. " + FILLER * 4 + "Les salariés : 12. " + FILLER
+    assert "12" in make_snippet(how_many * 2, "how many salariés").text
+
+
+def test_a_window_ending_on_a_colon_shows_the_clause_it_announces():
+    text = (
+        FILLER * 4
+        + "Les visiteurs s'inscrivent à l'accueil, décrivent la panne de leur appareil au "
+        + "bénévole réparateur qui les reçoit, puis ils sont orientés vers la table des "
+        + "électriciens ou des couturières selon l'objet. La règle d'or : "
+        + "on répare avec la personne, pas à sa place. "
+        + FILLER * 6
+    )
+    snippet = make_snippet(text, "panne bénévole réparateur")
+    assert "La règle d'or : on répare avec la personne, pas à sa place." in snippet.text

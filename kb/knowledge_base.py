@@ -26,7 +26,7 @@ from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
 from kb.language_means import LanguageMeans
 from kb.query_vectors import QueryVectors
-from kb.search import Searcher, group_by_document, mean_vector
+from kb.search import Searcher, group_by_document, mean_vector, result_of
 from kb.sentences import pack, sentence_spans
 from kb.settings import Settings
 from kb.snippet import make_snippet
@@ -489,7 +489,8 @@ class KnowledgeBase:
                 return []
             hits = backend.dense.search(mean_vector(vectors), 20 * limit, excluded=own_ids)
             scores = dict(hits)
-            results = group_by_document(scores, self.store.chunk_rows(db, list(scores)))[:limit]
+            rows = self.store.chunk_rows(db, list(scores))
+            results = [result_of(g, scores, rows) for g in group_by_document(scores, rows)[:limit]]
             documents = self.store.documents_by_id(db, [r.document.id for r in results])
         for result in results:
             result.document = documents[result.document.id]

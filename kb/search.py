@@ -203,7 +203,7 @@ class Searcher:
         less its language's offset; and its sentence scores, for the snippets."""
         offsets = self.means.offsets(vector) if self.means is not None else {}
         packed = self.store.packed_sentences(db, list(ranked.rows))
-        ranked.sentence_scores = scores_of_many(packed, self.dense.dim, vector)
+        ranked.sentence_scores, best_sentence = scores_of_many(packed, self.dense.dim, vector)
         found = dict(hits)
         # Passages found by words alone: their vectors from the same SQLite snapshot as
         # the words (the index snapshot may be older than it).
@@ -214,9 +214,8 @@ class Searcher:
             row = ranked.rows.get(chunk_id)
             if row is None:
                 continue
-            own = ranked.sentence_scores.get(chunk_id)
-            if own is not None and len(own[1]):
-                best = float(own[1].max())
+            best = best_sentence.get(chunk_id)
+            if best is not None:
                 similarity = (1 - SENTENCE_SHARE) * similarity + SENTENCE_SHARE * best
             ranked.similarity[chunk_id] = similarity - offsets.get(row["language"] or "", 0.0)
 
@@ -243,17 +242,17 @@ class Searcher:
         query = AnalysedQuery.of(text, self.lexicon if mode != "dense" else None)
         ranked = self.rank(db, query, filters, mode, depth)
         weight = SUMMARY_WEIGHT if ranked.fused else 1.0
-        results = group_by_document(ranked.scores, ranked.rows, weight)
-        passing = self.passing(results, ranked)
+        groups = group_by_document(ranked.scores, ranked.rows, weight)
+        passing = self.passing(groups, ranked)
         low_confidence = not passing
-        shown = passing if passing else results
-        page = shown[offset : offset + limit]
+        shown = passing if passing else groups
+        page = [result_of(g, ranked.scores, ranked.rows) for g in shown[offset : offset + limit]]
         documents = self.store.documents_by_id(db, [r.document.id for r in page])
         for result in page:
             result.document = documents[result.document.id]
         if snippets:
             self.add_snippets(page, query, ranked)
-        facets = facet_counts(db, [r.document.id for r in passing], None)
+        facets = facet_counts(db, [g.document_id for g in passing], None)
         return SearchResponse(
             query=text,
             results=page,
@@ -263,7 +262,7 @@ class Searcher:
             low_confidence=low_confidence,
         )
 
-    def passing(self, results: list[SearchResult], ranked: Ranked) -> list[SearchResult]:
+    def passing(self, results: list[Grouped], ranked: Ranked) -> list[Grouped]:
         """The results that count as matches: for a search by meaning, none when the
         best passage is not a close match (under the low-confidence threshold); else,
         for a calibrated model (one with a relevance cut), with score fusion those
@@ -282,9 +281,7 @@ class Searcher:
             return [r for r in results if r.score >= floor and self._stands_out(r, results, ranked)]
         return [r for r in results if self.similarity_of(r, ranked) >= best - self.relevance_cut]
 
-    def _stands_out(
-        self, result: SearchResult, results: list[SearchResult], ranked: Ranked
-    ) -> bool:
+    def _stands_out(self, result: Grouped, results: list[Grouped], ranked: Ranked) -> bool:
         if ranked.document_similarities is None:
             ranked.document_similarities = np.array(
                 [self.similarity_of(r, ranked) for r in results]
@@ -296,12 +293,9 @@ class Searcher:
         )
 
     @staticmethod
-    def similarity_of(result: SearchResult, ranked: Ranked) -> float:
+    def similarity_of(result: Grouped, ranked: Ranked) -> float:
         """The best dense score among a result's passages."""
-        return max(
-            (ranked.similarity.get(p.chunk_id, -1.0) for p in [result.passage, *result.passages]),
-            default=-1.0,
-        )
+        return max((ranked.similarity.get(i, -1.0) for i in result.chunk_ids), default=-1.0)
 
     def add_snippets(
         self, results: list[SearchResult], query: AnalysedQuery, ranked: Ranked
@@ -316,11 +310,21 @@ class Searcher:
             )
 
 
+@dataclass(frozen=True)
+class Grouped:
+    """A document's place in a ranking, before its result is built."""
+
+    document_id: str
+    score: float
+    chunk_ids: tuple[int, ...]
+    """Its best passages, best first (at most 1 + OTHER_PASSAGES)."""
+
+
 def group_by_document(
     scores: dict[int, float],
     rows: Mapping[int, Mapping[str, Any]],
     summary_weight: float = 1.0,
-) -> list[SearchResult]:
+) -> list[Grouped]:
     """Chunks grouped by document; a document scores by its best chunk plus shares of
     its second and third, times `summary_weight` when it is a summary (SUMMARY_KINDS)."""
     by_document: dict[str, list[int]] = {}
@@ -328,26 +332,31 @@ def group_by_document(
         row = rows.get(chunk_id)
         if row is not None:
             by_document.setdefault(row["document_id"], []).append(chunk_id)
-    results = []
+    groups = []
+    shares = (SECOND_PASSAGE_SHARE, THIRD_PASSAGE_SHARE)
     for doc_id, chunk_ids in by_document.items():
-        kept = [passage_of(rows[i], scores[i]) for i in chunk_ids[: 1 + OTHER_PASSAGES]]
-        shares = (SECOND_PASSAGE_SHARE, THIRD_PASSAGE_SHARE)
-        score = kept[0].score + sum(
+        score = scores[chunk_ids[0]] + sum(
             share * scores[i] for share, i in zip(shares, chunk_ids[1:3], strict=False)
         )
         if rows[chunk_ids[0]]["kind"] in SUMMARY_KINDS:
             score *= summary_weight
-        results.append(
-            SearchResult(
-                document=Document(id=doc_id, title=""),
-                passage=kept[0],
-                snippet=Snippet(text=""),
-                score=score,
-                passages=kept[1 : 1 + OTHER_PASSAGES],
-            )
-        )
-    results.sort(key=lambda r: (-r.score, r.document.id))
-    return results
+        groups.append(Grouped(doc_id, score, tuple(chunk_ids[: 1 + OTHER_PASSAGES])))
+    groups.sort(key=lambda g: (-g.score, g.document_id))
+    return groups
+
+
+def result_of(
+    group: Grouped, scores: dict[int, float], rows: Mapping[int, Mapping[str, Any]]
+) -> SearchResult:
+    """The result shown for a grouped document (its document filled in by the caller)."""
+    passages = [passage_of(rows[i], scores[i]) for i in group.chunk_ids]
+    return SearchResult(
+        document=Document(id=group.document_id, title=""),
+        passage=passages[0],
+        snippet=Snippet(text=""),
+        score=group.score,
+        passages=passages[1:],
+    )
 
 
 def stands_out(similarity: float, others: np.ndarray, near_best: float) -> bool:

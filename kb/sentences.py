@@ -76,18 +76,23 @@ def unpack(spans: bytes, vectors: bytes, dim: int) -> SentenceVectors:
 
 def scores_of_many(
     packed: Sequence[tuple[int, bytes, bytes]], dim: int, query_vector: np.ndarray
-) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """(spans, sentence scores) of many passages' packed sentences, by passage id, in one
-    matrix product: what a search needs of every candidate."""
+) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], dict[int, float]]:
+    """(spans, sentence scores) of many passages' packed sentences, by passage id, and
+    each passage's best sentence score, in one matrix product: what a search needs of
+    every candidate."""
     if not packed:
-        return {}
+        return {}, {}
     rows = np.frombuffer(b"".join(p[2] for p in packed), dtype=np.int8).reshape(-1, 4 + dim)
     scale = rows[:, :4].copy().view(np.float32)[:, 0]
     scores = (rows[:, 4:] @ query_vector.astype(np.float32)) * scale
+    pairs = np.frombuffer(b"".join(p[1] for p in packed), dtype=np.int32).reshape(-1, 2)
+    counts = np.fromiter((len(p[1]) // 8 for p in packed), dtype=np.int64, count=len(packed))
+    starts = np.cumsum(counts) - counts
+    some = counts > 0
+    best_scores = np.maximum.reduceat(scores, starts[some]) if some.any() else scores[:0]
     out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    start = 0
-    for chunk_id, spans, _ in packed:
-        pairs = np.frombuffer(spans, dtype=np.int32).reshape(-1, 2)
-        out[chunk_id] = (pairs, scores[start : start + len(pairs)])
-        start += len(pairs)
-    return out
+    spans = zip(starts.tolist(), counts.tolist(), strict=True)
+    for (chunk_id, _, _), (start, count) in zip(packed, spans, strict=True):
+        out[chunk_id] = (pairs[start : start + count], scores[start : start + count])
+    ids = [p[0] for p, kept in zip(packed, some.tolist(), strict=True) if kept]
+    return out, dict(zip(ids, best_scores.tolist(), strict=True))

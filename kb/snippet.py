@@ -7,9 +7,10 @@ text and wraps the ranges itself, so no markup ever comes from here.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kb.query import AnalysedQuery
-from kb.text import WORD, fold, sentences
+from kb.text import fold, sentences
 from kb.types import Snippet
 
 SNIPPET_CHARS = 280
@@ -55,13 +56,19 @@ def highlight_ranges(text: str, query: str | AnalysedQuery) -> list[tuple[int, i
     query_terms = query.highlight_terms
     if not query_terms:
         return []
-    prefixes = {t[:STEM_PREFIX] for t in query_terms if len(t) >= STEM_PREFIX}
     return [
         m.span()
-        for m in WORD.finditer(fold(text))
-        if m.group() in query_terms
-        or (m.group()[:STEM_PREFIX] in prefixes and _matches(m.group(), query_terms))
+        for m in _candidates(query_terms).finditer(fold(text))
+        if m.group() in query_terms or _matches(m.group(), query_terms)
     ]
+
+
+@lru_cache(maxsize=256)
+def _candidates(query_terms: frozenset[str]) -> re.Pattern[str]:
+    """The words that may match one of `query_terms`: those starting with a term's
+    first STEM_PREFIX letters (the whole term when shorter); `_matches` decides."""
+    starts = sorted({t[:STEM_PREFIX] for t in query_terms}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, starts)) + r")\w*")
 
 
 def _window(spans: list[tuple[int, int]], first: int, chars: int) -> tuple[int, int]:

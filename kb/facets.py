@@ -45,6 +45,60 @@ def facet_counts(
     return out
 
 
+class DocumentFacets:
+    """Each document's facet values, read from SQLite once per generation of the base
+    (as searches meet the document): counting the facets of a search's documents then
+    needs no query. A search on an older snapshot than the cache's starts a new one."""
+
+    def __init__(self) -> None:
+        self._cache: tuple[int, dict[str, tuple]] = (-1, {})
+
+    def counts(
+        self, db: sqlite3.Connection, generation: int, doc_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, int]]]:
+        """The same counts as `facet_counts(db, doc_ids, None)`."""
+        cached = self._cache
+        if cached[0] != generation:
+            cached = self._cache = (generation, {})
+        values = cached[1]
+        missing = [d for d in doc_ids if d not in values]
+        if missing:
+            values.update(_facet_values(db, missing))
+        fields = ("trip", "kind", "language", "year", "theme")
+        tallies: dict[str, Counter] = {facet: Counter() for facet in fields}
+        for doc_id in doc_ids:
+            found = values.get(doc_id)
+            if found is None:
+                continue
+            *single, themes = found
+            for facet, value in zip(fields, single, strict=False):
+                if value is not None:
+                    tallies[facet][value] += 1
+            tallies["theme"].update(themes)
+        return {
+            facet: [(str(v), n) for v, n in sorted(t.items(), key=lambda item: (-item[1], item[0]))]
+            for facet, t in tallies.items()
+        }
+
+
+def _facet_values(db: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, tuple]:
+    """(trip, kind, language, year, themes) of each document."""
+    ids = json.dumps(list(doc_ids))
+    themes: dict[str, list[str]] = {}
+    for doc_id, theme in db.execute(
+        "SELECT document_id, theme FROM document_themes "
+        "WHERE document_id IN (SELECT value FROM json_each(?))",
+        (ids,),
+    ):
+        themes.setdefault(doc_id, []).append(theme)
+    rows = db.execute(
+        f"SELECT id, coalesce(trip, '{NO_TRIP}'), kind, language, year FROM documents "
+        "WHERE id IN (SELECT value FROM json_each(?))",
+        (ids,),
+    )
+    return {row[0]: (*row[1:], tuple(themes.get(row[0], ()))) for row in rows}
+
+
 def counts(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
     out = {}
     for column in ("trip", "kind", "language"):

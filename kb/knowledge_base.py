@@ -88,6 +88,7 @@ class KnowledgeBase:
         self._means_generation = -1
         self._trip_labels: tuple[int, dict[str, str]] | None = None
         self._query_vectors = QueryVectors(lambda: self.encoder)
+        self._document_facets = facet_counts.DocumentFacets()
         self._background: EmbeddingProcess | None = None
 
     # the encoder and the index
@@ -409,7 +410,13 @@ class KnowledgeBase:
         backend = self.backend
         means = self._current_means() if mode != "lexical" else None
         searcher = Searcher(
-            self.store, backend, self.encoder, self.settings, means, self._query_vectors
+            self.store,
+            backend,
+            self.encoder,
+            self.settings,
+            means,
+            self._query_vectors,
+            self._document_facets,
         )
         with self.store.snapshot() as db:
             response = searcher.search(db, query, filters, limit, offset, mode, snippets)

@@ -24,7 +24,7 @@ import numpy as np
 from kb.backend import Backend
 from kb.embed import Encoder
 from kb.errors import InvalidInput
-from kb.facets import facet_counts
+from kb.facets import DocumentFacets, facet_counts
 from kb.language_means import LanguageMeans
 from kb.lexicon import lexicon_at
 from kb.query import AnalysedQuery
@@ -141,6 +141,7 @@ class Searcher:
         settings: Settings,
         means: LanguageMeans | None = None,
         query_vector: Callable[[str], np.ndarray] | None = None,
+        facets: DocumentFacets | None = None,
     ) -> None:
         self.store = store
         self.dense = backend.dense
@@ -148,6 +149,7 @@ class Searcher:
         self.encoder = encoder
         self.query_vector = query_vector or (lambda text: encoder.encode_queries([text])[0])
         self.means = means
+        self.facets = facets
         self.lexicon = lexicon_at(settings.dictionaries)
         self.fusion = settings.fusion
         self.rrf_k = settings.rrf_k
@@ -252,7 +254,11 @@ class Searcher:
             result.document = documents[result.document.id]
         if snippets:
             self.add_snippets(page, query, ranked)
-        facets = facet_counts(db, [g.document_id for g in passing], None)
+        passing_ids = [g.document_id for g in passing]
+        if self.facets is not None:
+            facets = self.facets.counts(db, self.store.generation(db), passing_ids)
+        else:
+            facets = facet_counts(db, passing_ids, None)
         return SearchResponse(
             query=text,
             results=page,
@@ -304,10 +310,10 @@ class Searcher:
         words, then those closest in meaning (sentence vectors stored at ingest)."""
         for result in results:
             text = result.passage.text
+            spans = sentences(text)
             stored = ranked.sentence_scores.get(result.passage.chunk_id)
-            result.snippet = make_snippet(
-                text, query, sentence_scores(text, stored) if stored else None
-            )
+            scores = sentence_scores(spans, stored) if stored else None
+            result.snippet = make_snippet(text, query, scores, spans)
 
 
 @dataclass(frozen=True)
@@ -370,20 +376,18 @@ def stands_out(similarity: float, others: np.ndarray, near_best: float) -> bool:
 
 
 def sentence_scores(
-    text: str, stored: tuple[Sequence[tuple[int, int]], Sequence[float]]
+    spans: Sequence[tuple[int, int]], stored: tuple[np.ndarray, np.ndarray]
 ) -> list[float]:
-    """The stored sentence scores laid on `kb.text.sentences(text)`: each sentence gets
-    the score of the stored span that holds its start."""
-    spans, scores = stored
-    out: list[float] = []
-    for start, _ in sentences(text):
-        score = 0.0
-        for (a, b), value in zip(spans, scores, strict=True):
-            if a <= start < b:
-                score = float(value)
-                break
-        out.append(score)
-    return out
+    """The stored sentence scores laid on a text's sentence `spans`
+    (`kb.text.sentences`): each sentence gets the score of the stored span that holds
+    its start, 0 when none does."""
+    pairs = np.asarray(stored[0]).reshape(-1, 2)
+    if not len(pairs) or not spans:
+        return [0.0] * len(spans)
+    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
+    at = np.maximum(np.searchsorted(pairs[:, 0], starts, side="right") - 1, 0)
+    inside = (pairs[at, 0] <= starts) & (starts < pairs[at, 1])
+    return np.where(inside, np.asarray(stored[1], dtype=np.float64)[at], 0.0).tolist()
 
 
 def mean_vector(vectors: np.ndarray) -> np.ndarray:

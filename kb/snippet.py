@@ -101,7 +101,10 @@ def _clip(text: str, start: int, end: int, chars: int) -> str:
 
 
 def make_snippet(
-    text: str, query: str | AnalysedQuery, sentence_scores: list[float] | None = None
+    text: str,
+    query: str | AnalysedQuery,
+    sentence_scores: list[float] | None = None,
+    spans: list[tuple[int, int]] | None = None,
 ) -> Snippet:
     """The passage's best sentences, each with what follows it while it fits, highlighted.
 
@@ -110,10 +113,11 @@ def make_snippet(
     sentences closest in meaning. A passage that fits in SNIPPET_CHARS is shown whole;
     a longer one as its FRAGMENTS best windows of FRAGMENT_CHARS, in text order, joined
     by an ellipsis: the best-ranked sentence is often the one beside the answer.
+    `spans` are `kb.text.sentences(text)`, when the caller has them.
     """
     if isinstance(query, str):
         query = AnalysedQuery.of(query)
-    spans = sentences(text) or [(0, len(text))]
+    spans = (spans if spans is not None else sentences(text)) or [(0, len(text))]
     ranges = highlight_ranges(text, query)
     limits: dict[int, int] = {}
     if len(text) <= SNIPPET_CHARS:

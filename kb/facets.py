@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from kb.filters import filter_sql
 from kb.types import NO_TRIP, Filters
@@ -53,17 +53,25 @@ class DocumentFacets:
     def __init__(self) -> None:
         self._cache: tuple[int, dict[str, tuple]] = (-1, {})
 
-    def counts(
-        self, db: sqlite3.Connection, generation: int, doc_ids: Sequence[str]
-    ) -> dict[str, list[tuple[str, int]]]:
-        """The same counts as `facet_counts(db, doc_ids, None)`."""
+    def values(
+        self, db: sqlite3.Connection, generation: int, doc_ids: Iterable[str]
+    ) -> dict[str, tuple]:
+        """(trip, kind, language, year, themes) of each of the documents, from the
+        snapshot `db` of `generation`."""
         cached = self._cache
         if cached[0] != generation:
             cached = self._cache = (generation, {})
         values = cached[1]
-        missing = [d for d in doc_ids if d not in values]
+        missing = [d for d in dict.fromkeys(doc_ids) if d not in values]
         if missing:
             values.update(_facet_values(db, missing))
+        return values
+
+    def counts(
+        self, db: sqlite3.Connection, generation: int, doc_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, int]]]:
+        """The same counts as `facet_counts(db, doc_ids, None)`."""
+        values = self.values(db, generation, doc_ids)
         fields = ("trip", "kind", "language", "year", "theme")
         tallies: dict[str, Counter] = {facet: Counter() for facet in fields}
         for doc_id in doc_ids:

@@ -24,7 +24,7 @@ import numpy as np
 from kb.backend import Backend
 from kb.embed import Encoder
 from kb.errors import InvalidInput
-from kb.facets import DocumentFacets, facet_counts
+from kb.facets import DocumentFacets
 from kb.language_means import LanguageMeans
 from kb.lexicon import lexicon_at
 from kb.query import AnalysedQuery
@@ -109,7 +109,8 @@ class Ranked:
     cut and the snippets need."""
 
     scores: dict[int, float]
-    rows: dict[int, sqlite3.Row] = field(default_factory=dict)
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Each candidate's document id, language and kind."""
     similarity: dict[int, float] = field(default_factory=dict)
     """Language-corrected dense score of each dense candidate."""
     sentence_scores: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -149,7 +150,7 @@ class Searcher:
         self.encoder = encoder
         self.query_vector = query_vector or (lambda text: encoder.encode_queries([text])[0])
         self.means = means
-        self.facets = facets
+        self.facets = facets or DocumentFacets()
         self.lexicon = lexicon_at(settings.dictionaries)
         self.fusion = settings.fusion
         self.rrf_k = settings.rrf_k
@@ -173,12 +174,12 @@ class Searcher:
         if mode in ("hybrid", "lexical"):
             lexical = self.lexical.search(query, depth, filters)
         if mode == "lexical":
-            rows = self.store.chunk_rows(db, [i for i, _ in lexical])
+            rows = self.candidate_rows(db, [i for i, _ in lexical])
             return Ranked(dict(lexical), rows)
         vector = self.query_vector(query.text)
         hits = self.dense.search(vector, depth, filters)
         candidates = list(dict.fromkeys([i for i, _ in hits] + [i for i, _ in lexical]))
-        rows = self.store.chunk_rows(db, candidates)
+        rows = self.candidate_rows(db, candidates)
         ranked = Ranked({}, rows)
         self._dense_scores(db, vector, hits, ranked)
         if mode == "dense":
@@ -193,6 +194,17 @@ class Searcher:
         ranked.scores = combine(ranked.similarity, lexical, self.dense_share, weight, language)
         ranked.fused = True
         return ranked
+
+    def candidate_rows(self, db: sqlite3.Connection, chunk_ids: list[int]) -> dict[int, dict]:
+        """Document id, language and kind of each candidate chunk (the texts are read
+        for the shown page only)."""
+        documents = self.store.chunk_documents(db, chunk_ids)
+        values = self.facets.values(db, self.store.generation(db), documents.values())
+        rows = {}
+        for chunk_id, doc_id in documents.items():
+            _, kind, language, *_ = values[doc_id]
+            rows[chunk_id] = {"document_id": doc_id, "language": language, "kind": kind}
+        return rows
 
     def _dense_scores(
         self,
@@ -248,17 +260,16 @@ class Searcher:
         passing = self.passing(groups, ranked)
         low_confidence = not passing
         shown = passing if passing else groups
-        page = [result_of(g, ranked.scores, ranked.rows) for g in shown[offset : offset + limit]]
+        groups = shown[offset : offset + limit]
+        texts = self.store.chunk_rows(db, [i for g in groups for i in g.chunk_ids])
+        page = [result_of(g, ranked.scores, texts) for g in groups]
         documents = self.store.documents_by_id(db, [r.document.id for r in page])
         for result in page:
             result.document = documents[result.document.id]
         if snippets:
             self.add_snippets(page, query, ranked)
         passing_ids = [g.document_id for g in passing]
-        if self.facets is not None:
-            facets = self.facets.counts(db, self.store.generation(db), passing_ids)
-        else:
-            facets = facet_counts(db, passing_ids, None)
+        facets = self.facets.counts(db, self.store.generation(db), passing_ids)
         return SearchResponse(
             query=text,
             results=page,

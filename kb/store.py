@@ -410,6 +410,20 @@ class Store:
             found.update((row["id"], row) for row in rows)
         return found
 
+    def chunk_documents(self, db: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, str]:
+        """The document of each of those chunks that exist in this snapshot."""
+        found: dict[int, str] = {}
+        for start in range(0, len(chunk_ids), 500):
+            batch = [int(i) for i in chunk_ids[start : start + 500]]
+            found.update(
+                db.execute(
+                    "SELECT id, document_id FROM chunks "
+                    f"WHERE id IN ({','.join('?' * len(batch))})",
+                    batch,
+                ).fetchall()
+            )
+        return found
+
     def chunk_ids(self, db: sqlite3.Connection, filters: Filters | None) -> np.ndarray:
         """Ids of the chunks whose document passes the filters."""
         where, params = filter_sql(filters)

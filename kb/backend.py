@@ -95,6 +95,11 @@ class VectorLeg:
 
     dim: int
 
+    def similarities(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
+        """Similarity of `vector` to those of `ids` whose vectors the leg holds in
+        memory; the search reads the others' from SQLite. None by default."""
+        return {}
+
 
 class DenseLeg(Leg, Protocol):
     dim: int
@@ -111,6 +116,8 @@ class DenseLeg(Leg, Protocol):
         excluded: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
         """Best `k` (passage id, similarity) passing `filters`, exactly filtered."""
+
+    def similarities(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]: ...
 
 
 class LexicalLeg(Leg, Protocol):

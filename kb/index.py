@@ -216,6 +216,17 @@ class FaissDense(VectorLeg):
 
     # reading
 
+    def similarities(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
+        """Those of `ids` that a quantised main holds, scored on its exact vectors (an
+        id is never reused, so the vector held is that passage's)."""
+        snapshot = self._snapshot
+        main = snapshot.main
+        if not isinstance(main, Quantised) or not len(ids):
+            return {}
+        positions = snapshot.positions(np.asarray(ids, dtype=np.int64))
+        scores = main.vectors[positions] @ np.asarray(vector, dtype=np.float32)
+        return dict(zip(main.ids[positions].tolist(), scores.tolist(), strict=True))
+
     def search(
         self,
         vector: np.ndarray,

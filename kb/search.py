@@ -219,9 +219,12 @@ class Searcher:
         packed = self.store.packed_sentences(db, list(ranked.rows))
         ranked.sentence_scores, best_sentence = scores_of_many(packed, self.dense.dim, vector)
         found = dict(hits)
-        # Passages found by words alone: their vectors from the same SQLite snapshot as
-        # the words (the index snapshot may be older than it).
+        # Passages found by words alone: scored by the dense leg when it holds their
+        # vectors in memory, else on their vectors from the same SQLite snapshot as the
+        # words (the index snapshot may be older than it).
         others = [i for i in ranked.rows if i not in found]
+        found.update(self.dense.similarities(vector, others))
+        others = [i for i in others if i not in found]
         for chunk_id, own in self.store.vectors_of(db, others, self.dense.dim).items():
             found[chunk_id] = float(own @ vector)
         for chunk_id, similarity in found.items():

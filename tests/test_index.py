@@ -111,6 +111,20 @@ def test_quantised_main_finds_what_exact_search_finds(store, tmp_path, monkeypat
     assert overlap(exact, quantised, queries, excluded=excluded) >= 0.98
 
 
+def test_a_quantised_main_scores_given_passages_on_its_exact_vectors(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
+    vectors = unit(np.random.default_rng(1).standard_normal((1200, 16)))
+    quantised = grown(store, tmp_path, "b.faiss", vectors, 16, ann_from=1000)
+    main_ids = set(quantised._snapshot.main_ids.tolist())
+    asked = [3, 500, 1199, 5000]  # 5000 is no passage; 1199 may still be in the delta
+    scores = quantised.similarities(vectors[0], asked)
+    assert set(scores) == {i for i in asked if i in main_ids} and {3, 500} <= set(scores)
+    for chunk_id, score in scores.items():
+        assert abs(score - float(vectors[chunk_id] @ vectors[0])) < 1e-5
+    exact = grown(store, tmp_path, "a.faiss", vectors, 16, ann_from=10**9)
+    assert exact.similarities(vectors[0], asked) == {}  # a flat main: read from SQLite
+
+
 @pytest.mark.parametrize("share", [0.03, 0.8])
 def test_quantised_main_filters_exactly(store, tmp_path, monkeypatch, share):
     """A narrow filter is searched exactly over what it keeps; a wide one through the

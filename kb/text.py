@@ -6,7 +6,9 @@ import re
 import unicodedata
 
 WORD = re.compile(r"\w+", re.UNICODE)
-SENTENCE_END = re.compile(r"(?<=[.!?…;:])\s+|\n+")
+SENTENCE_END = re.compile(r"[.!?…;:]\s+|\n+")
+"""A sentence ends at a line break, or after its closing punctuation (kept with it)
+followed by white space."""
 
 
 def fold_char(char: str) -> str:
@@ -37,9 +39,10 @@ def sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in SENTENCE_END.finditer(text):
-        if match.start() > start:
-            spans.append((start, match.start()))
+        end = match.start() if text[match.start()] == "\n" else match.start() + 1
+        if end > start:
+            spans.append((start, end))
         start = match.end()
     if start < len(text):
         spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
+    return [(s, e) for s, e in spans if not text[s:e].isspace()]

@@ -45,7 +45,8 @@ vector)."""
 SECOND_PASSAGE_SHARE = 0.3
 """Share of a document's second-best passage added to its best one..."""
 THIRD_PASSAGE_SHARE = 0.1
-"""... and of its third: notes that hold the detail match on several passages."""
+"""... and, on fused scores, of its third: notes that hold the detail match on several
+passages."""
 SUMMARY_KINDS = frozenset({"trip-report"})
 SUMMARY_WEIGHT = 0.9
 """A trip report sums up, a paragraph each, workshops whose notes hold the detail: its
@@ -258,8 +259,7 @@ class Searcher:
         depth = max(CANDIDATES, 4 * (offset + limit))
         query = AnalysedQuery.of(text, self.lexicon if mode != "dense" else None)
         ranked = self.rank(db, query, filters, mode, depth)
-        weight = SUMMARY_WEIGHT if ranked.fused else 1.0
-        groups = group_by_document(ranked.scores, ranked.rows, weight)
+        groups = group_by_document(ranked.scores, ranked.rows, ranked.fused)
         passing = self.passing(groups, ranked)
         low_confidence = not passing
         shown = passing if passing else groups
@@ -341,25 +341,24 @@ class Grouped:
 
 
 def group_by_document(
-    scores: dict[int, float],
-    rows: Mapping[int, Mapping[str, Any]],
-    summary_weight: float = 1.0,
+    scores: dict[int, float], rows: Mapping[int, Mapping[str, Any]], fused: bool = False
 ) -> list[Grouped]:
-    """Chunks grouped by document; a document scores by its best chunk plus shares of
-    its second and third, times `summary_weight` when it is a summary (SUMMARY_KINDS)."""
+    """Chunks grouped by document; a document scores by its best chunk plus a share of
+    its second; on `fused` scores (hybrid search, score fusion), plus a share of its
+    third, and times SUMMARY_WEIGHT when it is a summary (SUMMARY_KINDS)."""
     by_document: dict[str, list[int]] = {}
     for chunk_id, _ in sorted(scores.items(), key=lambda item: -item[1]):
         row = rows.get(chunk_id)
         if row is not None:
             by_document.setdefault(row["document_id"], []).append(chunk_id)
     groups = []
-    shares = (SECOND_PASSAGE_SHARE, THIRD_PASSAGE_SHARE)
+    shares = (SECOND_PASSAGE_SHARE, THIRD_PASSAGE_SHARE) if fused else (SECOND_PASSAGE_SHARE,)
     for doc_id, chunk_ids in by_document.items():
         score = scores[chunk_ids[0]] + sum(
-            share * scores[i] for share, i in zip(shares, chunk_ids[1:3], strict=False)
+            share * scores[i] for share, i in zip(shares, chunk_ids[1:], strict=False)
         )
-        if rows[chunk_ids[0]]["kind"] in SUMMARY_KINDS:
-            score *= summary_weight
+        if fused and rows[chunk_ids[0]]["kind"] in SUMMARY_KINDS:
+            score *= SUMMARY_WEIGHT
         groups.append(Grouped(doc_id, score, tuple(chunk_ids[: 1 + OTHER_PASSAGES])))
     groups.sort(key=lambda g: (-g.score, g.document_id))
     return groups

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from kb.search import SUMMARY_WEIGHT, group_by_document, result_of, stands_out
+from kb.search import group_by_document, result_of, stands_out
 
 
 def row(chunk_id: int, document_id: str, kind: str) -> dict:
@@ -31,7 +31,7 @@ def test_a_document_scores_by_its_best_passages_and_a_summary_yields_to_its_deta
     }
     # The report's one paragraph matches a little better than the notes' best passage.
     scores = {1: 1.05, 2: 0.95, 3: 0.2, 4: 0.1, 5: 0.05}
-    groups = group_by_document(scores, rows, SUMMARY_WEIGHT)
+    groups = group_by_document(scores, rows, fused=True)
     assert [g.document_id for g in groups] == ["notes", "report"]
     notes, report = groups
     assert abs(report.score - 0.9 * 1.05) < 1e-9  # weighted as a summary
@@ -41,9 +41,10 @@ def test_a_document_scores_by_its_best_passages_and_a_summary_yields_to_its_deta
     assert result.passage.chunk_id == 2 and [p.chunk_id for p in result.passages] == [3, 4, 5]
     assert result.score == notes.score and result.passage.text == "passage 2"
     # A report that clearly matches better still comes first.
-    assert group_by_document({1: 1.2, 2: 0.95}, rows, SUMMARY_WEIGHT)[0].document_id == "report"
-    # Unweighted (similarities, not fused scores), the report comes first.
-    assert group_by_document(scores, rows)[0].document_id == "report"
+    assert group_by_document({1: 1.2, 2: 0.95}, rows, fused=True)[0].document_id == "report"
+    # On similarities (not fused scores): no weight, no third passage.
+    unfused = group_by_document(scores, rows)
+    assert unfused[0].document_id == "report" and abs(unfused[1].score - (0.95 + 0.3 * 0.2)) < 1e-9
 
 
 def test_a_document_counts_when_its_meaning_stands_out_from_the_candidates():

@@ -17,14 +17,22 @@ way: the allowed ids come from SQLite and the vectors they keep are searched exa
 
 The file is written when an ingest run ends and when the base closes (`flush`), not
 per document: after a crash it may lack the last writes, and `kb.backend.catch_up`
-adds them from SQLite's stored vectors when the base opens.
+adds them from SQLite's stored vectors when the base opens. A quantised main's vectors
+(most of the bytes) live beside it in `index.<lineage>.vectors`: while main only grows,
+a flush appends the rows the file lacks instead of writing them all again, then
+replaces `index.faiss`, whose header says how many rows of that file are main's (rows
+past them, from a flush cut short, are ignored). Flushes and loads take a lock file,
+so two processes on one base never interleave them.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -33,8 +41,9 @@ from typing import BinaryIO
 import faiss
 import numpy as np
 
+from kb.arrays import with_room
 from kb.backend import PassageFields, VectorLeg
-from kb.quantised import Quantised
+from kb.quantised import Quantised, room_for
 from kb.replaced import replaced
 from kb.store import Store
 from kb.types import Filters
@@ -43,16 +52,17 @@ from kb.types import Filters
 # spin-waiting for a busy core made a 100,000-passage search 6x slower (bench/README.md).
 faiss.omp_set_num_threads(1)
 
-MAGIC = b"SAVOIR-FAIRE-INDEX 3\n"
+MAGIC = b"SAVOIR-FAIRE-INDEX 4\n"
 HEADER_ROOM = 1024
 """Bytes kept for the file's JSON header (padded with spaces)."""
 DELTA_MAX = 4096
 """Passages the delta takes before it is merged into main: a write copies at most this."""
 DEAD_SHARE = 0.2
 """Main is rebuilt without its dead ids once they are this share of it."""
-DEAD_SKIPPED = 1024
-"""A quantised main leaves its dead ids out of the candidates it proposes, so it is
-rebuilt once it holds more than this many."""
+SKIPPED_SHARE = 0.5
+"""A quantised main leaves excluded ids (its dead ones, those a caller excludes) out of
+the candidates it proposes while they are at most this share of it; past it, the
+passages left are searched exactly."""
 FILTERED_CANDIDATES = 0.5
 """A filter keeping at least this share of a quantised main is searched through the
 quantiser's candidates; a narrower one, exactly over the passages it keeps."""
@@ -134,6 +144,8 @@ class FaissDense(VectorLeg):
         self.ann_from = ann_from
         self.rerank = rerank
         self._staged = Staged()
+        self._written: tuple[str, int] = ("", 0)
+        """(lineage, rows) of the vectors file as this process last wrote or read it."""
         self._snapshot = self._load() or self._empty(None)
         self._saved: Snapshot | None = self._snapshot
 
@@ -176,17 +188,20 @@ class FaissDense(VectorLeg):
 
     def _merged(self, snapshot: Snapshot) -> Snapshot:
         """Main with the delta in and the dead out: a quantised main grows in a copy
-        (its dead ids stay until there are too many), any other is built anew."""
+        (its dead ids stay until there are too many, then it is compacted on the same
+        codebooks), any other is built anew."""
         quantised = len(snapshot) >= self.ann_from
         old = snapshot.main
-        if isinstance(old, Quantised) and quantised and len(snapshot.dead) <= DEAD_SKIPPED:
+        if isinstance(old, Quantised) and quantised and len(snapshot.dead) <= _dead_limit(old):
             main = old.grown(_vectors(snapshot.delta), _ids(snapshot.delta))
             return Snapshot(main, main.ids, _flat(self.dim), snapshot.dead, snapshot.state)
         keep = ~np.isin(snapshot.main_ids, snapshot.dead)
         vectors = np.concatenate([_vectors(old)[keep], _vectors(snapshot.delta)])
         ids = np.concatenate([snapshot.main_ids[keep], _ids(snapshot.delta)])
-        if quantised:
-            main: faiss.Index | Quantised = Quantised.built(vectors, ids)
+        if quantised and isinstance(old, Quantised):
+            main: faiss.Index | Quantised = old.rebuilt(vectors, ids)
+        elif quantised:
+            main = Quantised.built(vectors, ids)
         else:
             main = _flat(self.dim)
             main.add_with_ids(vectors.astype(np.float32, copy=False), ids)
@@ -262,14 +277,15 @@ class FaissDense(VectorLeg):
         main = snapshot.main
         if not isinstance(main, Quantised):
             return _search(main, query, k, _selector(allowed, excluded))
+        skipped = len(excluded) <= SKIPPED_SHARE * main.ntotal
         if allowed is None:
-            if len(excluded) <= DEAD_SKIPPED:
+            if skipped:
                 return self._candidates(main, query, k, excluded)
             positions = np.arange(main.ntotal)
         else:
             positions = snapshot.positions(allowed)
             share = len(positions) / max(1, main.ntotal)
-            if share >= FILTERED_CANDIDATES and len(excluded) <= DEAD_SKIPPED:
+            if share >= FILTERED_CANDIDATES and skipped:
                 found = self._candidates(main, query, int(2 * k / share), excluded, allowed)
                 if len(found) >= min(k, len(positions)):
                     return found[:k]
@@ -285,13 +301,20 @@ class FaissDense(VectorLeg):
         allowed: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
         """Best `k` of a quantised main less `excluded` (and among `allowed`, when
-        given): the quantiser proposes `rerank` times as many, scored exactly."""
-        want = min(k + len(excluded), main.ntotal)
-        positions, scores = main.candidates(query[0], want, self.rerank)
-        ids = main.ids[positions]
-        keep = ~np.isin(ids, excluded)
-        if allowed is not None:
-            keep &= np.isin(ids, allowed)
+        given): the quantiser proposes `rerank` times as many, scored exactly. It asks
+        for enough that `k` should be left once the excluded share of main is taken
+        out; when fewer are (excluded passages crowd the best: the old version of a
+        document replaced), it asks again for `k` plus every excluded one."""
+        live = max(1.0 - len(excluded) / main.ntotal, 0.05)
+        first = min(math.ceil(k / live * 1.1) + 8, main.ntotal)
+        for want in dict.fromkeys((first, min(k + len(excluded), main.ntotal))):
+            positions, scores = main.candidates(query[0], want, self.rerank)
+            ids = main.ids[positions]
+            keep = ~np.isin(ids, excluded)
+            if allowed is not None:
+                keep &= np.isin(ids, allowed)
+            if allowed is not None or np.count_nonzero(keep) >= k:
+                break
         return [(int(i), float(s)) for i, s in zip(ids[keep][:k], scores[keep][:k], strict=True)]
 
     # the file
@@ -301,41 +324,68 @@ class FaissDense(VectorLeg):
         snapshot = self._snapshot
         if snapshot.state is None or snapshot is self._saved:
             return
-        with replaced(self.path) as out:
-            # The header names the parts' sizes: room is left for it, and it is
-            # written once the parts have streamed to the file.
-            out.write(MAGIC + b" " * HEADER_ROOM + b"\n")
-            main = snapshot.main
-            if isinstance(main, Quantised):
-                sizes = [_stream(main.codes, out), _raw(main.vectors, out)]
-                sizes.append(_raw(main.ids.astype("<i8"), out))
-            else:
-                sizes = [_stream(main, out)]
-            sizes.append(_stream(snapshot.delta, out))
-            sizes.append(_raw(snapshot.dead.astype("<i8"), out))
-            header = json.dumps(
-                {
-                    "state": snapshot.state,
-                    "model": self.model,
-                    "dim": self.dim,
-                    "main": "quantised" if isinstance(main, Quantised) else "flat",
-                    "parts": sizes,
-                }
-            ).encode()
-            if len(header) > HEADER_ROOM:  # a model name of hundreds of characters
-                raise ValueError(f"the index header needs {len(header)} bytes")
-            out.seek(len(MAGIC))
-            out.write(header)
+        main = snapshot.main
+        with _locked(self.path, exclusive=True):
+            kept = self._write_vectors(main) if isinstance(main, Quantised) else None
+            with replaced(self.path) as out:
+                # The header names the parts' sizes: room is left for it, and it is
+                # written once the parts have streamed to the file.
+                out.write(MAGIC + b" " * HEADER_ROOM + b"\n")
+                if isinstance(main, Quantised):
+                    sizes = [_stream(main.codes, out), _raw(main.ids.astype("<i8"), out)]
+                else:
+                    sizes = [_stream(main, out)]
+                sizes.append(_stream(snapshot.delta, out))
+                sizes.append(_raw(snapshot.dead.astype("<i8"), out))
+                header = json.dumps(
+                    {
+                        "state": snapshot.state,
+                        "model": self.model,
+                        "dim": self.dim,
+                        "main": "quantised" if isinstance(main, Quantised) else "flat",
+                        "lineage": main.lineage if isinstance(main, Quantised) else None,
+                        "rows": main.ntotal,
+                        "parts": sizes,
+                    }
+                ).encode()
+                if len(header) > HEADER_ROOM:  # a model name of hundreds of characters
+                    raise ValueError(f"the index header needs {len(header)} bytes")
+                out.seek(len(MAGIC))
+                out.write(header)
+            for path in vectors_files(self.path):
+                if path != kept:
+                    path.unlink(missing_ok=True)
         self._saved = snapshot
+
+    def _write_vectors(self, main: Quantised) -> Path:
+        """Main's vectors in their file, made durable. The rows the file lacks are
+        appended when the index file on disk names this lineage with the rows this
+        process last wrote or read (so the file holds them); else it is written whole."""
+        path = vectors_path(self.path, main.lineage)
+        header = _header(self.path) or {}
+        on_disk = (header.get("lineage"), header.get("rows"))
+        lineage, start = self._written
+        if on_disk != self._written or lineage != main.lineage or not path.exists():
+            start = 0
+        with open(path, "r+b" if start else "wb") as out:
+            out.seek(start * 4 * self.dim)
+            _raw(main.vectors[start:], out)
+            out.truncate()
+            out.flush()
+            os.fsync(out.fileno())
+        self._written = (main.lineage, main.ntotal)
+        return path
 
     def _load(self) -> Snapshot | None:
         """The saved snapshot if the file is whole and of this model, else None. The
-        parts stream from the file into FAISS (no copy of the whole file in memory)."""
+        parts stream from the file into FAISS (no copy of the whole file in memory); a
+        quantised main's vectors are read from their file into an array with room to
+        grow."""
         try:
             source = self.path.open("rb")
         except FileNotFoundError:
             return None
-        with source:
+        with _locked(self.path, exclusive=False), source:
             try:
                 if source.read(len(MAGIC)) != MAGIC:
                     return None
@@ -346,23 +396,85 @@ class FaissDense(VectorLeg):
                 if source.tell() + sum(sizes) != os.fstat(source.fileno()).st_size:
                     return None
                 if header["main"] == "quantised":
-                    codes = _read(source, sizes[0])
-                    vectors = _array(source, sizes[1], "<f4").reshape(-1, self.dim)
-                    main: faiss.Index | Quantised = Quantised(
-                        codes, vectors, _array(source, sizes[2], "<i8").astype(np.int64)
-                    )
-                    if not codes.ntotal == len(vectors) == main.ntotal:
+                    lineage, rows = str(header["lineage"]), int(header["rows"])
+                    if not lineage.isalnum():
                         return None
+                    codes = _read(source, sizes[0])
+                    ids = with_room(_array(source, sizes[1], "<i8"), room_for(rows))
+                    vectors = _rows(vectors_path(self.path, lineage), rows, self.dim)
+                    main: faiss.Index | Quantised = Quantised(codes, vectors, ids, lineage)
+                    if not codes.ntotal == len(vectors) == len(ids):
+                        return None
+                    self._written = (lineage, rows)
                 else:
                     main = _read(source, sizes[0])
                 delta = _read(source, sizes[-2])
                 dead = _array(source, sizes[-1], "<i8").astype(np.int64)
-            except (ValueError, KeyError, TypeError, RuntimeError):
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError):
                 return None
         return Snapshot(main, _ids(main), delta, dead, str(header["state"]))
 
     def close(self) -> None:
         self.flush()
+
+
+def vectors_path(path: Path, lineage: str) -> Path:
+    """The file of a quantised main's vectors, beside the index file `path`."""
+    return path.with_name(f"{path.stem}.{lineage}.vectors")
+
+
+def vectors_files(path: Path) -> list[Path]:
+    """The files of vectors beside the index file `path`, current or stale."""
+    return sorted(path.parent.glob(f"{path.stem}.*.vectors"))
+
+
+def remove_files(path: Path) -> None:
+    """Remove the index file `path` and its files of vectors (a cache: it is rebuilt
+    from SQLite when the base opens)."""
+    with _locked(path, exclusive=True):
+        path.unlink(missing_ok=True)
+        for vectors in vectors_files(path):
+            vectors.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(path: Path, exclusive: bool) -> Iterator[None]:
+    """Hold the lock file beside `path`: exclusive to write the index, shared to read it."""
+    with open(path.with_name(f".{path.stem}.lock"), "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _header(path: Path) -> dict | None:
+    """The JSON header of the index file `path`, None when there is none to read."""
+    try:
+        with path.open("rb") as source:
+            if source.read(len(MAGIC)) != MAGIC:
+                return None
+            header = json.loads(source.readline(HEADER_ROOM + 1))
+    except (OSError, ValueError):
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def _rows(path: Path, rows: int, dim: int) -> np.ndarray:
+    """The first `rows` vectors of the file `path`, in an array with room after them
+    (`kb.arrays.appended` grows it in place), so that the first merge after opening
+    does not copy them all."""
+    room = np.empty((rows + room_for(rows), dim), dtype=np.float32)
+    view = room[:rows]
+    target = memoryview(view).cast("B")
+    with path.open("rb", buffering=0) as source:
+        done = 0
+        while done < len(target):
+            read = source.readinto(target[done:])
+            if not read:
+                raise ValueError(f"{path.name} ends before its {rows} rows")
+            done += read
+    return view
 
 
 def _stream(index: faiss.Index, out: BinaryIO) -> int:
@@ -403,9 +515,10 @@ def _hits(
     return [(int(i), float(score)) for i, score in zip(main.ids[positions], scores, strict=True)]
 
 
-def _dead_limit(main: faiss.Index) -> float:
-    """Dead ids past which main is merged anew."""
-    return DEAD_SKIPPED if _is_quantised(main) else max(DELTA_MAX, DEAD_SHARE * main.ntotal)
+def _dead_limit(main: faiss.Index | Quantised) -> float:
+    """Dead ids past which main is merged anew (without them): a share of it, so that
+    compactions cost, spread over the removals, the same at any size."""
+    return max(DELTA_MAX, DEAD_SHARE * main.ntotal)
 
 
 def _selector(allowed: np.ndarray | None, excluded: np.ndarray) -> faiss.IDSelector | None:

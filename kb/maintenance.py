@@ -28,7 +28,7 @@ from kb.bm25 import MemoryLexical
 from kb.embedded import INDEX_NAME, LEXICAL_NAME
 from kb.errors import InvalidInput, NotFound
 from kb.fts import FtsLexical
-from kb.index import FaissDense
+from kb.index import FaissDense, remove_files
 from kb.knowledge_base import KnowledgeBase
 
 DB_NAME = "kb.sqlite"
@@ -172,8 +172,8 @@ def restore(home: Path, src: Path) -> Copied:
             target.close()
     finally:
         source.close()
-    for name in (INDEX_NAME, LEXICAL_NAME):  # caches: rebuilt from SQLite on first use
-        (home / name).unlink(missing_ok=True)
+    remove_files(home / INDEX_NAME)  # caches: rebuilt from SQLite on first use
+    (home / LEXICAL_NAME).unlink(missing_ok=True)
     return Copied(home / DB_NAME, documents, passages, (home / DB_NAME).stat().st_size)
 
 
@@ -334,7 +334,7 @@ def repair(kb: KnowledgeBase) -> list[str]:
             restored = catch_up(table, kb.store, db, state, dim, force=True)
         if restored:
             done.append(f"re-indexed the text of {restored} passages")
-        (kb.path / INDEX_NAME).unlink(missing_ok=True)
+        remove_files(kb.path / INDEX_NAME)
         kb.backend.dense.reset()
         rebuilt = [INDEX_NAME]
         if not isinstance(kb.backend.lexical, FtsLexical):  # a cache of its own

@@ -9,12 +9,13 @@ after their arrays (`kb.arrays`), so a merge costs what it adds, not the part's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
 import faiss
 import numpy as np
 
-from kb.arrays import appended
+from kb.arrays import appended, with_room
 
 TRAINING_SAMPLE = 30_000
 """Vectors the quantiser's codebooks are trained on when a part is built."""
@@ -26,18 +27,22 @@ class Quantised:
     """Labels are positions in `vectors` and `ids`."""
     vectors: np.ndarray  # float32 [n, dim]
     ids: np.ndarray  # int64 [n]
+    lineage: str = field(default_factory=lambda: secrets.token_hex(8))
+    """Names this part from its build on: a part grown from another keeps its lineage,
+    and so the rows it shares with it (the file of vectors is appended to, not
+    rewritten, while the lineage holds)."""
 
     @classmethod
     def built(cls, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
         """A part for these vectors, its codebooks trained on a sample of them."""
         dim = vectors.shape[1]
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors, ids = _with_room(vectors, ids)
         sample = np.random.default_rng(0).permutation(len(vectors))[:TRAINING_SAMPLE]
         pieces = dim // 2 if dim % 2 == 0 else dim
         codes = faiss.IndexPQFastScan(dim, pieces, 4, faiss.METRIC_INNER_PRODUCT)
         codes.train(vectors[np.sort(sample)])
         codes.add(vectors)
-        return cls(codes, vectors, np.asarray(ids, np.int64))
+        return cls(codes, vectors, ids)
 
     @property
     def ntotal(self) -> int:
@@ -47,13 +52,25 @@ class Quantised:
     def d(self) -> int:
         return int(self.codes.d)
 
+    def rebuilt(self, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
+        """A part for these vectors on this one's codebooks: a compaction (dead
+        passages out) costs encoding the vectors, not training the quantiser again."""
+        vectors, ids = _with_room(vectors, ids)
+        codes = faiss.clone_index(self.codes)
+        codes.reset()
+        codes.add(vectors)
+        return Quantised(codes, vectors, ids)
+
     def grown(self, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
         """This part with more vectors; this one is left as it was."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         codes = faiss.clone_index(self.codes)
         codes.add(vectors)
         return Quantised(
-            codes, appended(self.vectors, vectors), appended(self.ids, np.asarray(ids, np.int64))
+            codes,
+            appended(self.vectors, vectors),
+            appended(self.ids, np.asarray(ids, np.int64)),
+            self.lineage,
         )
 
     def candidates(
@@ -77,3 +94,14 @@ class Quantised:
             positions, scores = positions[best], scores[best]
         order = np.argsort(-scores, kind="stable")
         return positions[order], scores[order]
+
+
+def room_for(rows: int) -> int:
+    """Rows of room left after a part of `rows` rows, for the merges to come."""
+    return max(8192, rows // 4)
+
+
+def _with_room(vectors: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    room = room_for(len(ids))
+    vectors = with_room(np.asarray(vectors, dtype=np.float32), room)
+    return vectors, with_room(np.asarray(ids, dtype=np.int64), room)

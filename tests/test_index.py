@@ -1,5 +1,6 @@
 """The embedded dense leg: main + delta + dead ids, merges, the quantised main, the file."""
 
+import faiss
 import numpy as np
 import pytest
 
@@ -146,19 +147,31 @@ def test_quantised_main_filters_exactly(store, tmp_path, monkeypatch, share):
 
 def test_a_quantised_main_with_many_dead_ids_is_built_anew(store, tmp_path, monkeypatch):
     monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
-    monkeypatch.setattr(dense_index, "DEAD_SKIPPED", 20)
+    monkeypatch.setattr(dense_index, "DEAD_SHARE", 0.01)
     rng = np.random.default_rng(2)
     vectors = unit(rng.standard_normal((1500, 16)))
+    # 30 near copies of one passage (the old version of a document replaced)
+    vectors[:30] = unit(vectors[5] + 0.01 * rng.standard_normal((30, 16)))
     quantised = grown(store, tmp_path, "b.faiss", vectors, 16, ann_from=1000)
+    codebooks = faiss.vector_to_array(quantised._snapshot.main.codes.pq.centroids)
     quantised.remove(np.arange(30))
+    quantised.commit("0:few")
+    assert len(quantised._snapshot.dead) == 30  # under the limit: left out, not compacted
+    # They crowd the best candidates: k live ones still come back.
+    hits = ids_of(quantised.search(vectors[5], 10))
+    assert len(hits) == 10 and min(hits) >= 30
+    quantised.remove(np.arange(30, 130))
     quantised.commit("0:removed")
     snapshot = quantised._snapshot
-    assert len(snapshot.dead) == 0 and snapshot.main.ntotal == 1470
+    assert len(snapshot.dead) == 0 and snapshot.main.ntotal == 1370
     assert dense_index._is_quantised(snapshot.main)
+    # compacted on the same codebooks, not trained again
+    assert np.array_equal(faiss.vector_to_array(snapshot.main.codes.pq.centroids), codebooks)
+    assert [ids_of(quantised.search(vectors[i], 1)) for i in (140, 700)] == [[140], [700]]
     quantised.flush()
     reopened = FaissDense(store, tmp_path / "b.faiss", 16, "m", ann_from=1000)
     assert dense_index._is_quantised(reopened._snapshot.main)
-    assert sorted(reopened.ids()) == list(range(30, 1500))
+    assert sorted(reopened.ids()) == list(range(130, 1500))
 
 
 def test_flush_and_reload_keep_state_model_and_parts(store, tmp_path, monkeypatch):
@@ -200,3 +213,79 @@ def test_a_quantised_main_grows_without_copying_its_vectors_and_older_snapshots_
     assert np.array_equal(before.main.vectors, vectors[before.main.ids])
     exact = grown(store, tmp_path, "a.faiss", vectors, 16, ann_from=10**9)
     assert overlap(exact, quantised, unit(rng.standard_normal((30, 16)))) >= 0.98
+
+
+def reopened(store, path, dim=16):
+    return FaissDense(store, path, dim, "m", ann_from=1000)
+
+
+def same_vectors(a, b):
+    ids_a, vectors_a = a.vectors()
+    ids_b, vectors_b = b.vectors()
+    return np.array_equal(ids_a, ids_b) and np.array_equal(vectors_a, vectors_b)
+
+
+def test_a_quantised_main_appends_to_its_file_of_vectors(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
+    vectors = unit(np.random.default_rng(3).standard_normal((1600, 16)))
+    path = tmp_path / "index.faiss"
+    dense = grown(store, tmp_path, "index.faiss", vectors[:1200], 16, ann_from=1000)
+    dense.flush()
+    [file] = dense_index.vectors_files(path)
+    first = file.stat()
+    assert first.st_size == dense._snapshot.main.ntotal * 16 * 4
+    for start in range(1200, 1600, 50):  # main grows: same lineage, same file
+        dense.add(np.arange(start, start + 50), vectors[start : start + 50], [])
+        dense.commit(f"0:{start}")
+    dense.flush()
+    assert dense_index.vectors_files(path) == [file]
+    after = file.stat()
+    assert after.st_ino == first.st_ino and after.st_size > first.st_size  # appended
+    assert same_vectors(reopened(store, path), dense)
+    # Rows past the header's count (a flush cut short) are ignored.
+    with file.open("ab") as out:
+        out.write(b"\x01" * 16 * 4 * 3)
+    again = reopened(store, path)
+    assert same_vectors(again, dense)
+    # Its next flush writes from where the header says, dropping the stray rows.
+    again.add(np.array([5000]), vectors[:1], [])
+    again.commit("0:more")
+    again.flush()
+    assert same_vectors(reopened(store, path), again)
+    assert file.stat().st_size == again._snapshot.main.ntotal * 16 * 4
+    # Without its file of vectors the index is not loaded (SQLite fills it again).
+    file.unlink()
+    assert reopened(store, path).state() is None
+
+
+def test_a_rebuilt_main_gets_a_new_file_and_two_writers_stay_consistent(
+    store, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
+    monkeypatch.setattr(dense_index, "DEAD_SHARE", 0.01)
+    vectors = unit(np.random.default_rng(4).standard_normal((1300, 16)))
+    path = tmp_path / "index.faiss"
+    dense = grown(store, tmp_path, "index.faiss", vectors, 16, ann_from=1000)
+    dense.flush()
+    [old_file] = dense_index.vectors_files(path)
+    # Two processes open the same base and each writes its own passages.
+    first, second = reopened(store, path), reopened(store, path)
+    for leg_, base in ((first, 2000), (second, 3000)):
+        for start in range(0, 150, 50):
+            ids = np.arange(base + start, base + start + 50)
+            leg_.add(ids, vectors[start : start + 50], [])
+            leg_.commit(f"0:{base + start}")
+    first.flush()
+    second.flush()  # the file no longer holds what `second` read: written whole
+    assert same_vectors(reopened(store, path), second)
+    first.flush()  # nothing new for `first`: the file stays `second`'s
+    assert same_vectors(reopened(store, path), second)
+    # Many removals rebuild main: a new lineage, a new file, the old one removed.
+    second.remove(np.arange(150))
+    second.commit("0:removed")
+    second.flush()
+    [new_file] = dense_index.vectors_files(path)
+    assert new_file != old_file and not old_file.exists()
+    assert same_vectors(reopened(store, path), second)
+    dense_index.remove_files(path)
+    assert not path.exists() and not dense_index.vectors_files(path)

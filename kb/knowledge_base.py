@@ -25,6 +25,7 @@ from kb.embed import ENCODERS, Encoder, make_encoder
 from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
 from kb.language_means import LanguageMeans
+from kb.memory import give_back_freed_memory
 from kb.query_vectors import QueryVectors
 from kb.search import Searcher, group_by_document, mean_vector, result_of
 from kb.sentences import pack, sentence_spans
@@ -167,6 +168,7 @@ class KnowledgeBase:
         with self._write_lock:
             if self._backend is not None:
                 self._backend.flush()
+        give_back_freed_memory()
 
     def _current_means(self) -> LanguageMeans:
         """The mean vector per document language of the current generation."""

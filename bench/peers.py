@@ -231,6 +231,7 @@ def run_savoir_faire(job: dict) -> dict:
     started = time.perf_counter()
     for start in range(0, len(documents), BATCH):
         kb.add(documents[start : start + BATCH])
+    kb.flush()  # the end of an ingest run, as `kb ingest` ends it: the index files written
     result["ingest_per_s"] = passages / (time.perf_counter() - started)
     del documents
     gc.collect()

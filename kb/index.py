@@ -365,10 +365,12 @@ class FaissDense(VectorLeg):
         header = _header(self.path) or {}
         on_disk = (header.get("lineage"), header.get("rows"))
         lineage, start = self._written
-        if on_disk != self._written or lineage != main.lineage or not path.exists():
+        row = 4 * self.dim
+        size = path.stat().st_size if path.exists() else 0
+        if on_disk != self._written or lineage != main.lineage or size < start * row:
             start = 0
         with open(path, "r+b" if start else "wb") as out:
-            out.seek(start * 4 * self.dim)
+            out.seek(start * row)
             _raw(main.vectors[start:], out)
             out.truncate()
             out.flush()

@@ -306,7 +306,7 @@ class FaissDense(VectorLeg):
         out; when fewer are (excluded passages crowd the best: the old version of a
         document replaced), it asks again for `k` plus every excluded one."""
         live = max(1.0 - len(excluded) / main.ntotal, 0.05)
-        first = min(math.ceil(k / live * 1.1) + 8, main.ntotal)
+        first = min(math.ceil(k / live * 1.1) + 8 if len(excluded) else k, main.ntotal)
         for want in dict.fromkeys((first, min(k + len(excluded), main.ntotal))):
             positions, scores = main.candidates(query[0], want, self.rerank)
             ids = main.ids[positions]

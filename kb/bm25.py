@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import fts
+from kb import fts, postings
 from kb.arrays import appended
 from kb.backend import PassageFields, PassageText
 from kb.fts import WEIGHTS, FtsLexical, IndexedRow, indexed_rows
@@ -142,10 +142,15 @@ class MemoryLexical:
 
     def _merged(self, snapshot: Snapshot) -> Snapshot:
         """The delta made a segment, merged with the ones before it while they are not
-        much larger (`kb.postings`); all compacted into one when many passages are dead."""
+        much larger nor the two too large (`kb.postings`); all compacted into one when
+        many passages are dead."""
         keys = 2 * len(snapshot.terms)
         segments = [*snapshot.segments, Postings.empty(True).merged(snapshot.delta, keys)]
-        while len(segments) > 1 and len(segments[-2]) < TIER * len(segments[-1]):
+        while (
+            len(segments) > 1
+            and len(segments[-2]) < TIER * len(segments[-1])
+            and len(segments[-2]) + len(segments[-1]) <= postings.MAX_MERGED
+        ):
             last = segments.pop()
             segments[-1] = segments[-1].merged(last.as_delta(), keys)
         ids, lengths, alive = snapshot.ids, snapshot.lengths, snapshot.alive

@@ -41,8 +41,10 @@ from typing import BinaryIO
 import faiss
 import numpy as np
 
+from kb import blocks as block_store
 from kb.arrays import with_room
 from kb.backend import PassageFields, VectorLeg
+from kb.blocks import Blocks
 from kb.quantised import Quantised, room_for
 from kb.replaced import replaced
 from kb.store import Store
@@ -81,7 +83,7 @@ def _ids(index: faiss.Index | Quantised) -> np.ndarray:
 
 def _vectors(index: faiss.Index | Quantised) -> np.ndarray:
     if isinstance(index, Quantised):
-        return index.vectors
+        return index.vectors.array()
     inner = faiss.downcast_index(index).index
     return inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, index.d))
 
@@ -239,7 +241,7 @@ class FaissDense(VectorLeg):
         if not isinstance(main, Quantised) or not len(ids):
             return {}
         positions = snapshot.positions(np.asarray(ids, dtype=np.int64))
-        scores = main.vectors[positions] @ np.asarray(vector, dtype=np.float32)
+        scores = main.vectors.take(positions) @ np.asarray(vector, dtype=np.float32)
         return dict(zip(main.ids[positions].tolist(), scores.tolist(), strict=True))
 
     def search(
@@ -371,7 +373,8 @@ class FaissDense(VectorLeg):
             start = 0
         with open(path, "r+b" if start else "wb") as out:
             out.seek(start * row)
-            _raw(main.vectors[start:], out)
+            for part in main.vectors.parts(start):
+                _raw(part, out)
             out.truncate()
             out.flush()
             os.fsync(out.fileno())
@@ -462,21 +465,20 @@ def _header(path: Path) -> dict | None:
     return header if isinstance(header, dict) else None
 
 
-def _rows(path: Path, rows: int, dim: int) -> np.ndarray:
-    """The first `rows` vectors of the file `path`, in an array with room after them
-    (`kb.arrays.appended` grows it in place), so that the first merge after opening
-    does not copy them all."""
-    room = np.empty((rows + room_for(rows), dim), dtype=np.float32)
-    view = room[:rows]
-    target = memoryview(view).cast("B")
+def _rows(path: Path, rows: int, dim: int) -> Blocks:
+    """The first `rows` vectors of the file `path`, read straight into blocks."""
+    size, blocks = block_store.BLOCK, []
     with path.open("rb", buffering=0) as source:
-        done = 0
-        while done < len(target):
-            read = source.readinto(target[done:])
-            if not read:
-                raise ValueError(f"{path.name} ends before its {rows} rows")
-            done += read
-    return view
+        for first in range(0, rows, size):
+            block = np.empty((size, dim), dtype=np.float32)
+            target, done = memoryview(block[: min(size, rows - first)]).cast("B"), 0
+            while done < len(target):
+                read = source.readinto(target[done:])
+                if not read:
+                    raise ValueError(f"{path.name} ends before its {rows} rows")
+                done += read
+            blocks.append(block)
+    return Blocks(tuple(blocks), rows, (dim,), np.dtype(np.float32))
 
 
 def _stream(index: faiss.Index, out: BinaryIO) -> int:

@@ -9,9 +9,10 @@ Postings live in *segments*, each compressed by key (`starts[key]:starts[key + 1
 slices `rows` and `freqs`), and a small *delta* of the postings added since the last
 segment was made, sorted by key. Adding passages inserts into the delta only; a full
 delta becomes a segment, and a segment is merged with the one before it while that one
-is under `TIER` times its size: a few segments of growing sizes, each posting copied a
-logarithmic number of times as the base grows (one main part rewritten at every merge
-made ingest slow down as the base grew). A removed passage keeps its position, marked
+is under `TIER` times its size and the two are under `MAX_MERGED` postings: a few
+segments of growing sizes, then of that size, each posting copied a bounded number of
+times as the base grows (one main part rewritten at every merge made ingest slow down
+as the base grew). A removed passage keeps its position, marked
 dead, until the segments are compacted into one.
 """
 
@@ -23,7 +24,12 @@ import numpy as np
 
 TIER = 4
 """A segment is merged into the one before it while that one holds under TIER times
-its postings."""
+its postings..."""
+MAX_MERGED = 6_000_000
+"""... and the two hold at most this many (about 15,000 passages of French prose): the
+largest merge then copies a bounded number of postings, so that no write pays for a
+merge as large as the base (at 100,000 passages one took 2.2 s); a large base has a few
+more segments, each a slice per query word."""
 K1 = 1.2
 B = 0.75
 """BM25's constants, as FTS5's `bm25()` sets them."""

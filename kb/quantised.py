@@ -16,6 +16,7 @@ import faiss
 import numpy as np
 
 from kb.arrays import appended, with_room
+from kb.blocks import Blocks
 
 TRAINING_SAMPLE = 30_000
 """Vectors the quantiser's codebooks are trained on when a part is built."""
@@ -25,7 +26,7 @@ TRAINING_SAMPLE = 30_000
 class Quantised:
     codes: faiss.IndexPQFastScan
     """Labels are positions in `vectors` and `ids`."""
-    vectors: np.ndarray  # float32 [n, dim]
+    vectors: Blocks  # float32 [n, dim]
     ids: np.ndarray  # int64 [n]
     lineage: str = field(default_factory=lambda: secrets.token_hex(8))
     """Names this part from its build on: a part grown from another keeps its lineage,
@@ -36,13 +37,13 @@ class Quantised:
     def built(cls, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
         """A part for these vectors, its codebooks trained on a sample of them."""
         dim = vectors.shape[1]
-        vectors, ids = _with_room(vectors, ids)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         sample = np.random.default_rng(0).permutation(len(vectors))[:TRAINING_SAMPLE]
         pieces = dim // 2 if dim % 2 == 0 else dim
         codes = faiss.IndexPQFastScan(dim, pieces, 4, faiss.METRIC_INNER_PRODUCT)
         codes.train(vectors[np.sort(sample)])
         codes.add(vectors)
-        return cls(codes, vectors, ids)
+        return cls(codes, Blocks.of(vectors), _ids_with_room(ids))
 
     @property
     def ntotal(self) -> int:
@@ -55,11 +56,11 @@ class Quantised:
     def rebuilt(self, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
         """A part for these vectors on this one's codebooks: a compaction (dead
         passages out) costs encoding the vectors, not training the quantiser again."""
-        vectors, ids = _with_room(vectors, ids)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         codes = faiss.clone_index(self.codes)
         codes.reset()
         codes.add(vectors)
-        return Quantised(codes, vectors, ids)
+        return Quantised(codes, Blocks.of(vectors), _ids_with_room(ids))
 
     def grown(self, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
         """This part with more vectors; this one is left as it was."""
@@ -68,7 +69,7 @@ class Quantised:
         codes.add(vectors)
         return Quantised(
             codes,
-            appended(self.vectors, vectors),
+            self.vectors.appended(vectors),
             appended(self.ids, np.asarray(ids, np.int64)),
             self.lineage,
         )
@@ -88,7 +89,7 @@ class Quantised:
         self, query: np.ndarray, k: int, positions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """(positions, similarities) of the best `k` among `positions`, best first."""
-        scores = self.vectors[positions] @ query.reshape(-1)
+        scores = self.vectors.take(positions) @ query.reshape(-1)
         if len(scores) > k:
             best = np.argpartition(-scores, k - 1)[:k]
             positions, scores = positions[best], scores[best]
@@ -97,11 +98,9 @@ class Quantised:
 
 
 def room_for(rows: int) -> int:
-    """Rows of room left after a part of `rows` rows, for the merges to come."""
+    """Rows of room left after the ids of a part of `rows` rows, for the merges to come."""
     return max(8192, rows // 4)
 
 
-def _with_room(vectors: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    room = room_for(len(ids))
-    vectors = with_room(np.asarray(vectors, dtype=np.float32), room)
-    return vectors, with_room(np.asarray(ids, dtype=np.int64), room)
+def _ids_with_room(ids: np.ndarray) -> np.ndarray:
+    return with_room(np.asarray(ids, dtype=np.int64), room_for(len(ids)))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import kb.bm25 as bm25
+import kb.postings as postings
 from kb import Chunk, Document, Filters, KnowledgeBase
 from kb.backend import PassageFields, PassageText
 from kb.bm25 import MemoryLexical
@@ -224,6 +225,18 @@ def test_segments_stay_few_growing_in_size_and_rank_as_one(tmp_path, monkeypatch
         kb.flush()
     with open_kb(tmp_path) as kb:  # the segments come back from the file
         assert len(kb.backend.lexical._snapshot.segments) == len(segments)
+        assert_agrees(kb)
+
+
+def test_no_merge_makes_a_segment_past_the_largest_size(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm25, "DELTA_MAX", 3)
+    monkeypatch.setattr(postings, "MAX_MERGED", 400)
+    with open_kb(tmp_path) as kb:
+        for n in range(40):
+            kb.add(documents(100 + n, 2, prefix=f"s{n}-"))
+        segments = kb.backend.lexical._snapshot.segments
+        assert len(segments) > 6  # more of them than without the cap ...
+        assert all(len(segment) <= 400 for segment in segments)  # ... none grown past it
         assert_agrees(kb)
 
 

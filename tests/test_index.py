@@ -4,6 +4,7 @@ import faiss
 import numpy as np
 import pytest
 
+from kb import blocks
 from kb import index as dense_index
 from kb.index import FaissDense
 from kb.store import Store
@@ -199,6 +200,7 @@ def test_a_quantised_main_grows_without_copying_its_vectors_and_older_snapshots_
     store, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
+    monkeypatch.setattr(blocks, "BLOCK", 256)  # vectors over several blocks
     rng = np.random.default_rng(3)
     vectors = unit(rng.standard_normal((1600, 16)))
     quantised = grown(store, tmp_path, "b.faiss", vectors[:1200], 16, ann_from=1000)
@@ -208,9 +210,10 @@ def test_a_quantised_main_grows_without_copying_its_vectors_and_older_snapshots_
         quantised.commit(f"0:{start}")
     after = quantised._snapshot.main
     assert after.ntotal > before.main.ntotal
-    assert after.vectors.base is before.main.vectors.base  # appended in room, not copied
+    assert after.vectors.blocks[0] is before.main.vectors.blocks[0]  # appended, not copied
     assert before.main.ntotal == len(before.main.vectors) == before.main.codes.ntotal
-    assert np.array_equal(before.main.vectors, vectors[before.main.ids])
+    assert np.array_equal(before.main.vectors.array(), vectors[before.main.ids])
+    assert np.array_equal(after.vectors.array(), vectors[after.ids])
     exact = grown(store, tmp_path, "a.faiss", vectors, 16, ann_from=10**9)
     assert overlap(exact, quantised, unit(rng.standard_normal((30, 16)))) >= 0.98
 
@@ -227,6 +230,7 @@ def same_vectors(a, b):
 
 def test_a_quantised_main_appends_to_its_file_of_vectors(store, tmp_path, monkeypatch):
     monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
+    monkeypatch.setattr(blocks, "BLOCK", 256)  # read back over several blocks
     vectors = unit(np.random.default_rng(3).standard_normal((1600, 16)))
     path = tmp_path / "index.faiss"
     dense = grown(store, tmp_path, "index.faiss", vectors[:1200], 16, ann_from=1000)

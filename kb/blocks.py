@@ -1,0 +1,79 @@
+"""Rows held in blocks of fixed size: an array that grows without ever being copied.
+
+One array grown by doubling copies all its rows at each doubling: at 100,000 vectors
+of 384 floats that is 150 MB written to fresh memory in one write, over a second here.
+In blocks, growing writes the new rows into the last block's room or into new blocks;
+the rows held stay where they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+BLOCK = 16_384
+"""Rows a block holds (25 MB of 384-dimension float32 vectors; a block's unused room
+is never touched, so it costs no memory)."""
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """The first `count` rows of `blocks`, each block BLOCK rows, the last one with room.
+    Growing writes into that room: a view taken earlier keeps its count and sees nothing
+    change. Only the latest view may be grown."""
+
+    blocks: tuple[np.ndarray, ...]
+    count: int
+    shape: tuple[int, ...]
+    """The shape of a row."""
+    dtype: np.dtype
+
+    @classmethod
+    def of(cls, rows: np.ndarray) -> Blocks:
+        rows = np.asarray(rows)
+        return cls((), 0, rows.shape[1:], rows.dtype).appended(rows)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def appended(self, rows: np.ndarray) -> Blocks:
+        """These rows followed by `rows`."""
+        blocks, count, done = list(self.blocks), self.count, 0
+        while done < len(rows):
+            if count == len(blocks) * BLOCK:
+                blocks.append(np.empty((BLOCK, *self.shape), dtype=self.dtype))
+            at = count - (len(blocks) - 1) * BLOCK
+            take = min(BLOCK - at, len(rows) - done)
+            blocks[-1][at : at + take] = rows[done : done + take]
+            done += take
+            count += take
+        return Blocks(tuple(blocks), count, self.shape, self.dtype)
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """The rows at `positions` (each under `count`), in their order."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(self.blocks) == 1:
+            return self.blocks[0][positions]
+        which, at = np.divmod(positions, BLOCK)
+        out = np.empty((len(positions), *self.shape), dtype=self.dtype)
+        for block in np.unique(which):
+            chosen = which == block
+            out[chosen] = self.blocks[block][at[chosen]]
+        return out
+
+    def parts(self, start: int = 0) -> Iterator[np.ndarray]:
+        """The rows from `start` on, as contiguous pieces in order (views, no copy)."""
+        for number, block in enumerate(self.blocks):
+            first = number * BLOCK
+            low, high = max(start, first), min(self.count, first + BLOCK)
+            if low < high:
+                yield block[low - first : high - first]
+
+    def array(self) -> np.ndarray:
+        """Every row in one array (a copy)."""
+        pieces = list(self.parts())
+        if not pieces:
+            return np.zeros((0, *self.shape), dtype=self.dtype)
+        return np.concatenate(pieces)

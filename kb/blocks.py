@@ -51,16 +51,21 @@ class Blocks:
             count += take
         return Blocks(tuple(blocks), count, self.shape, self.dtype)
 
-    def take(self, positions: np.ndarray) -> np.ndarray:
-        """The rows at `positions` (each under `count`), in their order."""
+    def scores(self, positions: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """`rows[positions] @ vector`, in the order of `positions` (each under `count`),
+        block by block: no gathered copy of the rows (faster than gathering them from
+        one array: each block's rows stay in cache)."""
         positions = np.asarray(positions, dtype=np.int64)
         if len(self.blocks) == 1:
-            return self.blocks[0][positions]
+            return self.blocks[0][positions] @ vector
         which, at = np.divmod(positions, BLOCK)
-        out = np.empty((len(positions), *self.shape), dtype=self.dtype)
-        for block in np.unique(which):
-            chosen = which == block
-            out[chosen] = self.blocks[block][at[chosen]]
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(len(self.blocks) + 1)).tolist()
+        out = np.empty(len(positions), dtype=np.result_type(self.dtype, vector.dtype))
+        for block, low, high in zip(self.blocks, bounds[:-1], bounds[1:], strict=True):
+            if high > low:
+                chosen = order[low:high]
+                out[chosen] = block[at[chosen]] @ vector
         return out
 
     def parts(self, start: int = 0) -> Iterator[np.ndarray]:

@@ -6,6 +6,8 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain
+from operator import itemgetter
 
 from kb.filters import filter_sql
 from kb.types import NO_TRIP, Filters
@@ -72,17 +74,14 @@ class DocumentFacets:
     ) -> dict[str, list[tuple[str, int]]]:
         """The same counts as `facet_counts(db, doc_ids, None)`."""
         values = self.values(db, generation, doc_ids)
-        fields = ("trip", "kind", "language", "year", "theme")
-        tallies: dict[str, Counter] = {facet: Counter() for facet in fields}
-        for doc_id in doc_ids:
-            found = values.get(doc_id)
-            if found is None:
-                continue
-            *single, themes = found
-            for facet, value in zip(fields, single, strict=False):
-                if value is not None:
-                    tallies[facet][value] += 1
-            tallies["theme"].update(themes)
+        found = [values[d] for d in doc_ids if d in values]
+        tallies = {
+            facet: Counter(map(itemgetter(column), found))
+            for column, facet in enumerate(("trip", "kind", "language", "year"))
+        }
+        tallies["theme"] = Counter(chain.from_iterable(map(itemgetter(4), found)))
+        for tally in tallies.values():
+            tally.pop(None, None)
         return {
             facet: [(str(v), n) for v, n in sorted(t.items(), key=lambda item: (-item[1], item[0]))]
             for facet, t in tallies.items()

@@ -241,7 +241,7 @@ class FaissDense(VectorLeg):
         if not isinstance(main, Quantised) or not len(ids):
             return {}
         positions = snapshot.positions(np.asarray(ids, dtype=np.int64))
-        scores = main.vectors.take(positions) @ np.asarray(vector, dtype=np.float32)
+        scores = main.vectors.scores(positions, np.asarray(vector, dtype=np.float32))
         return dict(zip(main.ids[positions].tolist(), scores.tolist(), strict=True))
 
     def search(

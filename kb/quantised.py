@@ -89,7 +89,7 @@ class Quantised:
         self, query: np.ndarray, k: int, positions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """(positions, similarities) of the best `k` among `positions`, best first."""
-        scores = self.vectors.take(positions) @ query.reshape(-1)
+        scores = self.vectors.scores(positions, query.reshape(-1))
         if len(scores) > k:
             best = np.argpartition(-scores, k - 1)[:k]
             positions, scores = positions[best], scores[best]

@@ -18,7 +18,9 @@ def test_rows_grow_across_blocks_without_copies(monkeypatch):
     assert grown.blocks[0] is first.blocks[0] and grown.blocks[1] is first.blocks[1]
     assert np.array_equal(grown.array(), rows) and np.array_equal(first.array(), rows[:6])
     positions = np.array([14, 0, 5, 9, 3, 3])
-    assert np.array_equal(grown.take(positions), rows[positions])
+    vector = np.array([1.0, -2.0], dtype=np.float32)
+    assert np.array_equal(grown.scores(positions, vector), rows[positions] @ vector)
+    assert np.array_equal(first.scores(np.array([5, 1]), vector), rows[[5, 1]] @ vector)
     assert np.array_equal(np.concatenate(list(grown.parts(7))), rows[7:])
     assert list(grown.parts(15)) == []
     empty = Blocks.of(np.zeros((0, 2), np.float32))

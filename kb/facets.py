@@ -48,44 +48,47 @@ def facet_counts(
 
 
 class DocumentFacets:
-    """Each document's facet values, read from SQLite once per generation of the base
-    (as searches meet the document): counting the facets of a search's documents then
-    needs no query. A search on an older snapshot than the cache's starts a new one."""
+    """Each document's facet values, cached by the id of a passage of it: a passage id
+    is never reused and a document is only ever replaced whole (its passages get new
+    ids), so an entry never goes stale and the cache outlives the base's writes. Which
+    passages exist, and their documents, are still read from each search's snapshot."""
+
+    LIMIT = 500_000
+    """Passages remembered at most; past it, the cache starts again."""
 
     def __init__(self) -> None:
-        self._cache: tuple[int, dict[str, tuple]] = (-1, {})
+        self._by_passage: dict[int, tuple] = {}
 
-    def values(
-        self, db: sqlite3.Connection, generation: int, doc_ids: Iterable[str]
-    ) -> dict[str, tuple]:
-        """(trip, kind, language, year, themes) of each of the documents, from the
-        snapshot `db` of `generation`."""
-        cached = self._cache
-        if cached[0] != generation:
-            cached = self._cache = (generation, {})
-        values = cached[1]
-        missing = [d for d in dict.fromkeys(doc_ids) if d not in values]
+    def of_passages(self, db: sqlite3.Connection, documents: dict[int, str]) -> dict[int, tuple]:
+        """(trip, kind, language, year, themes) of the document of each passage of
+        `documents` (passage id → document id, as the snapshot `db` has them)."""
+        cache = self._by_passage
+        missing = {c: d for c, d in documents.items() if c not in cache}
         if missing:
-            values.update(_facet_values(db, missing))
-        return values
+            if len(cache) + len(missing) > self.LIMIT:
+                cache = self._by_passage = {}
+            values = _facet_values(db, list(dict.fromkeys(missing.values())))
+            for chunk_id, doc_id in missing.items():
+                if doc_id in values:
+                    cache[chunk_id] = values[doc_id]
+        return {c: cache[c] for c in documents if c in cache}
 
-    def counts(
-        self, db: sqlite3.Connection, generation: int, doc_ids: Sequence[str]
-    ) -> dict[str, list[tuple[str, int]]]:
-        """The same counts as `facet_counts(db, doc_ids, None)`."""
-        values = self.values(db, generation, doc_ids)
-        found = [values[d] for d in doc_ids if d in values]
-        tallies = {
-            facet: Counter(map(itemgetter(column), found))
-            for column, facet in enumerate(("trip", "kind", "language", "year"))
-        }
-        tallies["theme"] = Counter(chain.from_iterable(map(itemgetter(4), found)))
-        for tally in tallies.values():
-            tally.pop(None, None)
-        return {
-            facet: [(str(v), n) for v, n in sorted(t.items(), key=lambda item: (-item[1], item[0]))]
-            for facet, t in tallies.items()
-        }
+
+def count_values(values: Iterable[tuple]) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts of documents given by their (trip, kind, language, year, themes), as
+    `facet_counts` gives them."""
+    found = list(values)
+    tallies = {
+        facet: Counter(map(itemgetter(column), found))
+        for column, facet in enumerate(("trip", "kind", "language", "year"))
+    }
+    tallies["theme"] = Counter(chain.from_iterable(map(itemgetter(4), found)))
+    for tally in tallies.values():
+        tally.pop(None, None)
+    return {
+        facet: [(str(v), n) for v, n in sorted(t.items(), key=lambda item: (-item[1], item[0]))]
+        for facet, t in tallies.items()
+    }
 
 
 def _facet_values(db: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, tuple]:

@@ -24,7 +24,7 @@ import numpy as np
 from kb.backend import Backend
 from kb.embed import Encoder
 from kb.errors import InvalidInput
-from kb.facets import DocumentFacets
+from kb.facets import DocumentFacets, count_values
 from kb.language_means import LanguageMeans
 from kb.lexicon import lexicon_at
 from kb.query import AnalysedQuery
@@ -197,14 +197,21 @@ class Searcher:
         return ranked
 
     def candidate_rows(self, db: sqlite3.Connection, chunk_ids: list[int]) -> dict[int, dict]:
-        """Document id, language and kind of each candidate chunk (the texts are read
-        for the shown page only)."""
+        """Document id, language, kind and facet values of each candidate chunk (the
+        texts are read for the shown page only)."""
         documents = self.store.chunk_documents(db, chunk_ids)
-        values = self.facets.values(db, self.store.generation(db), documents.values())
+        values = self.facets.of_passages(db, documents)
         rows = {}
         for chunk_id, doc_id in documents.items():
-            _, kind, language, *_ = values[doc_id]
-            rows[chunk_id] = {"document_id": doc_id, "language": language, "kind": kind}
+            found = values.get(chunk_id)
+            if found is not None:
+                _, kind, language, *_ = found
+                rows[chunk_id] = {
+                    "document_id": doc_id,
+                    "language": language,
+                    "kind": kind,
+                    "facets": found,
+                }
         return rows
 
     def _dense_scores(
@@ -271,8 +278,7 @@ class Searcher:
             result.document = documents[result.document.id]
         if snippets:
             self.add_snippets(page, query, ranked)
-        passing_ids = [g.document_id for g in passing]
-        facets = self.facets.counts(db, self.store.generation(db), passing_ids)
+        facets = count_values(ranked.rows[g.chunk_ids[0]]["facets"] for g in passing)
         return SearchResponse(
             query=text,
             results=page,

@@ -1,9 +1,9 @@
-"""Facet counts of a search's documents, from SQLite and from the per-generation cache."""
+"""Facet counts of a search's documents, from SQLite and from the cache by passage."""
 
 from __future__ import annotations
 
 from kb import Chunk, Document
-from kb.facets import DocumentFacets, facet_counts
+from kb.facets import DocumentFacets, count_values, facet_counts
 
 
 def document(doc_id: str, trip: str | None, kind: str, language: str, year: int, themes):
@@ -29,12 +29,22 @@ def test_the_cache_counts_as_sqlite_does_and_follows_the_writes(kb):
     )
     cache = DocumentFacets()
     store = kb.store
+
+    def passages(db):
+        return dict(db.execute("SELECT id, document_id FROM chunks").fetchall())
+
     with store.snapshot() as db:
-        generation = store.generation(db)
+        by_passage = passages(db)
+        values = cache.of_passages(db, by_passage)
+        first = {doc: values[chunk] for chunk, doc in by_passage.items()}
         for ids in (["a", "b", "c"], ["b"], ["c", "a"], []):
-            assert cache.counts(db, generation, ids) == facet_counts(db, ids, None)
+            assert count_values(first[d] for d in ids) == facet_counts(db, ids, None)
+    # The document replaced whole: new passages, new values; the old entries stay valid.
     kb.add([document("a", "2026-turin", "workshop-notes", "it", 2026, ["food"])])
     with store.snapshot() as db:
-        counted = cache.counts(db, store.generation(db), ["a", "b"])
+        by_passage = passages(db)
+        values = cache.of_passages(db, by_passage)
+        now = {doc: values[chunk] for chunk, doc in by_passage.items()}
+        counted = count_values(now[d] for d in ["a", "b"])
         assert counted == facet_counts(db, ["a", "b"], None)
         assert ("2026-turin", 1) in counted["trip"] and counted["theme"][0] == ("food", 2)

@@ -26,11 +26,3 @@ def appended(head: np.ndarray, extra: np.ndarray) -> np.ndarray:
         room[: len(head)] = head
     room[len(head) : end] = extra
     return room[:end]
-
-
-def with_room(array: np.ndarray, extra: int) -> np.ndarray:
-    """`array` copied to the start of a larger one with room for `extra` more rows
-    (untouched, so it costs no memory until used): `appended` then grows it in place."""
-    room = np.empty((len(array) + extra, *array.shape[1:]), dtype=array.dtype)
-    room[: len(array)] = array
-    return room[: len(array)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 
@@ -34,6 +35,22 @@ class Blocks:
     def of(cls, rows: np.ndarray) -> Blocks:
         rows = np.asarray(rows)
         return cls((), 0, rows.shape[1:], rows.dtype).appended(rows)
+
+    @classmethod
+    def read(cls, source: BinaryIO, rows: int, shape: tuple[int, ...], dtype: type) -> Blocks:
+        """`rows` rows read from a raw binary file straight into their blocks."""
+        dtype = np.dtype(dtype)
+        blocks = []
+        for first in range(0, rows, BLOCK):
+            block = np.empty((BLOCK, *shape), dtype=dtype)
+            target, done = memoryview(block[: min(BLOCK, rows - first)]).cast("B"), 0
+            while done < len(target):
+                read = source.readinto(target[done:])
+                if not read:
+                    raise ValueError(f"the file ends before its {rows} rows")
+                done += read
+            blocks.append(block)
+        return cls(tuple(blocks), rows, shape, dtype)
 
     def __len__(self) -> int:
         return self.count

@@ -20,31 +20,9 @@ def facet_counts(
     them when `doc_ids` is None) passing `filters`, most frequent first."""
     where, params = filter_sql(filters)
     if doc_ids is not None:
-        where += " AND d.id IN (SELECT value FROM json_each(?))"
+        where += f" AND {_AMONG}"
         params = [*params, json.dumps(list(doc_ids))]
-    fields = ("trip", "kind", "language", "year")
-    tallies: dict[str, Counter] = {facet: Counter() for facet in fields}
-    rows = db.execute(
-        f"SELECT coalesce(d.trip, '{NO_TRIP}'), d.kind, d.language, d.year "
-        f"FROM documents d WHERE {where}",
-        params,
-    )
-    for row in rows:
-        for facet, value in zip(fields, row, strict=True):
-            if value is not None:
-                tallies[facet][value] += 1
-    out = {
-        facet: [(str(v), n) for v, n in sorted(tally.items(), key=lambda item: (-item[1], item[0]))]
-        for facet, tally in tallies.items()
-    }
-    rows = db.execute(
-        "SELECT t.theme, count(*) FROM document_themes t JOIN documents d "
-        f"ON d.id = t.document_id WHERE {where} GROUP BY t.theme "
-        "ORDER BY count(*) DESC, t.theme",
-        params,
-    )
-    out["theme"] = [(str(r[0]), int(r[1])) for r in rows]
-    return out
+    return count_values(_facet_values(db, where, params).values())
 
 
 class DocumentFacets:
@@ -67,7 +45,8 @@ class DocumentFacets:
         if missing:
             if len(cache) + len(missing) > self.LIMIT:
                 cache = self._by_passage = {}
-            values = _facet_values(db, list(dict.fromkeys(missing.values())))
+            among = json.dumps(list(dict.fromkeys(missing.values())))
+            values = _facet_values(db, _AMONG, [among])
             for chunk_id, doc_id in missing.items():
                 if doc_id in values:
                     cache[chunk_id] = values[doc_id]
@@ -91,20 +70,23 @@ def count_values(values: Iterable[tuple]) -> dict[str, list[tuple[str, int]]]:
     }
 
 
-def _facet_values(db: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, tuple]:
-    """(trip, kind, language, year, themes) of each document."""
-    ids = json.dumps(list(doc_ids))
+_AMONG = "d.id IN (SELECT value FROM json_each(?))"
+"""Documents among a JSON list of ids."""
+
+
+def _facet_values(db: sqlite3.Connection, where: str, params: Sequence) -> dict[str, tuple]:
+    """(trip, kind, language, year, themes) of each document `d` matching `where`."""
     themes: dict[str, list[str]] = {}
     for doc_id, theme in db.execute(
-        "SELECT document_id, theme FROM document_themes "
-        "WHERE document_id IN (SELECT value FROM json_each(?))",
-        (ids,),
+        "SELECT t.document_id, t.theme FROM document_themes t "
+        f"JOIN documents d ON d.id = t.document_id WHERE {where}",
+        params,
     ):
         themes.setdefault(doc_id, []).append(theme)
     rows = db.execute(
-        f"SELECT id, coalesce(trip, '{NO_TRIP}'), kind, language, year FROM documents "
-        "WHERE id IN (SELECT value FROM json_each(?))",
-        (ids,),
+        f"SELECT d.id, coalesce(d.trip, '{NO_TRIP}'), d.kind, d.language, d.year "
+        f"FROM documents d WHERE {where}",
+        params,
     )
     return {row[0]: (*row[1:], tuple(themes.get(row[0], ()))) for row in rows}
 

@@ -41,11 +41,9 @@ from typing import BinaryIO
 import faiss
 import numpy as np
 
-from kb import blocks as block_store
-from kb.arrays import with_room
 from kb.backend import PassageFields, VectorLeg
 from kb.blocks import Blocks
-from kb.quantised import Quantised, room_for
+from kb.quantised import Quantised
 from kb.replaced import replaced
 from kb.store import Store
 from kb.types import Filters
@@ -384,18 +382,15 @@ class FaissDense(VectorLeg):
     def _load(self) -> Snapshot | None:
         """The saved snapshot if the file is whole and of this model, else None. The
         parts stream from the file into FAISS (no copy of the whole file in memory); a
-        quantised main's vectors are read from their file into an array with room to
-        grow."""
+        quantised main's vectors are read from their file straight into blocks."""
         try:
             source = self.path.open("rb")
         except FileNotFoundError:
             return None
         with _locked(self.path, exclusive=False), source:
             try:
-                if source.read(len(MAGIC)) != MAGIC:
-                    return None
-                header = json.loads(source.readline(HEADER_ROOM + 1))
-                if header["model"] != self.model or header["dim"] != self.dim:
+                header = _read_header(source)
+                if header is None or header["model"] != self.model or header["dim"] != self.dim:
                     return None
                 sizes = [int(size) for size in header["parts"]]
                 if source.tell() + sum(sizes) != os.fstat(source.fileno()).st_size:
@@ -405,8 +400,9 @@ class FaissDense(VectorLeg):
                     if not lineage.isalnum():
                         return None
                     codes = _read(source, sizes[0])
-                    ids = with_room(_array(source, sizes[1], "<i8"), room_for(rows))
-                    vectors = _rows(vectors_path(self.path, lineage), rows, self.dim)
+                    ids = _array(source, sizes[1], "<i8").astype(np.int64)
+                    with vectors_path(self.path, lineage).open("rb", buffering=0) as rows_file:
+                        vectors = Blocks.read(rows_file, rows, (self.dim,), np.float32)
                     main: faiss.Index | Quantised = Quantised(codes, vectors, ids, lineage)
                     if not codes.ntotal == len(vectors) == len(ids):
                         return None
@@ -457,28 +453,17 @@ def _header(path: Path) -> dict | None:
     """The JSON header of the index file `path`, None when there is none to read."""
     try:
         with path.open("rb") as source:
-            if source.read(len(MAGIC)) != MAGIC:
-                return None
-            header = json.loads(source.readline(HEADER_ROOM + 1))
+            return _read_header(source)
     except (OSError, ValueError):
         return None
+
+
+def _read_header(source: BinaryIO) -> dict | None:
+    """The JSON header at the start of an index file, None when it is not one."""
+    if source.read(len(MAGIC)) != MAGIC:
+        return None
+    header = json.loads(source.readline(HEADER_ROOM + 1))
     return header if isinstance(header, dict) else None
-
-
-def _rows(path: Path, rows: int, dim: int) -> Blocks:
-    """The first `rows` vectors of the file `path`, read straight into blocks."""
-    size, blocks = block_store.BLOCK, []
-    with path.open("rb", buffering=0) as source:
-        for first in range(0, rows, size):
-            block = np.empty((size, dim), dtype=np.float32)
-            target, done = memoryview(block[: min(size, rows - first)]).cast("B"), 0
-            while done < len(target):
-                read = source.readinto(target[done:])
-                if not read:
-                    raise ValueError(f"{path.name} ends before its {rows} rows")
-                done += read
-            blocks.append(block)
-    return Blocks(tuple(blocks), rows, (dim,), np.dtype(np.float32))
 
 
 def _stream(index: faiss.Index, out: BinaryIO) -> int:

@@ -2,9 +2,10 @@
 
 A fast-scan product quantiser (FAISS `IndexPQFastScan`: 4-bit codes of two dimensions
 each, scanned with SIMD look-ups) proposes candidates; they are scored exactly on the
-vectors kept beside it in a numpy array. Growing the part adds codes to a copy of the
-quantiser (a tenth of the vectors' size) and appends the vectors and ids into room left
-after their arrays (`kb.arrays`), so a merge costs what it adds, not the part's size.
+vectors kept beside it in blocks (`kb.blocks`). Growing the part adds codes to a copy of
+the quantiser (a tenth of the vectors' size), the vectors into their blocks and the ids
+into room left after their array (`kb.arrays`), so a merge costs what it adds, not the
+part's size.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import faiss
 import numpy as np
 
-from kb.arrays import appended, with_room
+from kb.arrays import appended
 from kb.blocks import Blocks
 
 TRAINING_SAMPLE = 30_000
@@ -43,7 +44,7 @@ class Quantised:
         codes = faiss.IndexPQFastScan(dim, pieces, 4, faiss.METRIC_INNER_PRODUCT)
         codes.train(vectors[np.sort(sample)])
         codes.add(vectors)
-        return cls(codes, Blocks.of(vectors), _ids_with_room(ids))
+        return cls(codes, Blocks.of(vectors), np.asarray(ids, np.int64))
 
     @property
     def ntotal(self) -> int:
@@ -60,7 +61,7 @@ class Quantised:
         codes = faiss.clone_index(self.codes)
         codes.reset()
         codes.add(vectors)
-        return Quantised(codes, Blocks.of(vectors), _ids_with_room(ids))
+        return Quantised(codes, Blocks.of(vectors), np.asarray(ids, np.int64))
 
     def grown(self, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
         """This part with more vectors; this one is left as it was."""
@@ -95,12 +96,3 @@ class Quantised:
             positions, scores = positions[best], scores[best]
         order = np.argsort(-scores, kind="stable")
         return positions[order], scores[order]
-
-
-def room_for(rows: int) -> int:
-    """Rows of room left after the ids of a part of `rows` rows, for the merges to come."""
-    return max(8192, rows // 4)
-
-
-def _ids_with_room(ids: np.ndarray) -> np.ndarray:
-    return with_room(np.asarray(ids, dtype=np.int64), room_for(len(ids)))

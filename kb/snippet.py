@@ -59,7 +59,7 @@ def highlight_ranges(text: str, query: str | AnalysedQuery) -> list[tuple[int, i
     return [
         m.span()
         for m in _candidates(query_terms).finditer(fold(text))
-        if m.group() in query_terms or _matches(m.group(), query_terms)
+        if _matches(m.group(), query_terms)
     ]
 
 

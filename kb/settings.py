@@ -65,8 +65,9 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Passages from which the embedded dense index proposes candidates with a "
-            "fast-scan product quantiser and scores them exactly, instead of scoring "
-            "every vector (its recall@10 against exact search: bench/README.md)."
+            "fast-scan product quantiser and scores them on the stored vectors (16-bit), "
+            "instead of scoring every vector (its recall@10 against exact search: "
+            "bench/README.md)."
         ),
     )
     ann_rerank: int = Field(
@@ -74,7 +75,7 @@ class Settings(BaseSettings):
         ge=1,
         description=(
             "Candidates the quantised dense index proposes per result wanted, each "
-            "scored exactly on its stored vector."
+            "scored on its stored vector."
         ),
     )
     milvus_uri: str = Field(

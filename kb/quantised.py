@@ -4,7 +4,7 @@ A fast-scan product quantiser (FAISS `IndexPQFastScan`: 4-bit codes of two dimen
 each, scanned with SIMD look-ups) proposes candidates; they are scored on the vectors
 kept beside it in blocks (`kb.blocks`), as 16-bit integers over a scale per vector: half
 the memory of float32, scores within 1e-5 of the exact ones (8 bits were within 2e-3,
-which reordered 1.7 % of the top 10 on PIAF), and as fast to score. Growing the part
+which changed 1.7 % of the top 10 on PIAF), and as fast to score. Growing the part
 adds codes to a copy of the quantiser (a tenth of the vectors' size), the vectors into
 their blocks and the ids and scales into room left after their arrays (`kb.arrays`), so
 a merge costs what it adds, not the part's size.

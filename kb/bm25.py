@@ -286,7 +286,7 @@ class MemoryLexical:
         try:
             with self.path.open("rb") as source:
                 raw = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
-        except (FileNotFoundError, ValueError):  # ValueError: an empty file
+        except (OSError, ValueError):  # missing, unmappable; ValueError: an empty file
             return None
         if raw[: len(MAGIC)] != MAGIC:
             return None

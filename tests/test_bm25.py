@@ -305,3 +305,22 @@ def test_fts_stays_the_choice_of_the_setting(tmp_path):
         kb.add(documents(7, 3))
         assert isinstance(kb.backend.lexical, FtsLexical)
     assert not (tmp_path / "lexical.idx").exists()
+
+
+def test_a_file_that_cannot_be_mapped_leaves_the_arrays_in_memory(tmp_path, monkeypatch):
+    with open_kb(tmp_path) as kb:
+        kb.add(documents(9, 10))
+        expected = {q: both(kb, q)[0] for q in QUERIES}
+
+    def unmappable(*args, **kwargs):
+        raise OSError("mmap not supported on this file system")
+
+    monkeypatch.setattr(bm25.mmap, "mmap", unmappable)
+    with open_kb(tmp_path) as kb:  # caught up from SQLite instead
+        leg = kb.backend.lexical
+        for query, table in expected.items():
+            assert_same(table, both(kb, query)[1])
+        kb.add(documents(10, 3, prefix="late"))
+        kb.flush()  # written; its arrays stay in memory
+        assert not mapped(leg._snapshot.ids) and (tmp_path / "lexical.idx").is_file()
+        assert_agrees(kb)

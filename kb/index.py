@@ -44,7 +44,7 @@ import numpy as np
 
 from kb.backend import PassageFields, VectorLeg
 from kb.blocks import Blocks
-from kb.quantised import Quantised
+from kb.quantised import HELD, Quantised
 from kb.replaced import replaced
 from kb.store import Store
 from kb.types import Filters
@@ -370,7 +370,7 @@ class FaissDense(VectorLeg):
         header = _header(self.path) or {}
         on_disk = (header.get("lineage"), header.get("rows"))
         lineage, start = self._written
-        row = 2 * self.dim
+        row = np.dtype(HELD).itemsize * self.dim
         size = path.stat().st_size if path.exists() else 0
         if on_disk != self._written or lineage != main.lineage or size < start * row:
             start = 0
@@ -408,7 +408,7 @@ class FaissDense(VectorLeg):
                     ids = _array(source, sizes[1], "<i8").astype(np.int64)
                     scales = _array(source, sizes[2], "<f4").astype(np.float32)
                     with vectors_path(self.path, lineage).open("rb", buffering=0) as rows_file:
-                        vectors = Blocks.read(rows_file, rows, (self.dim,), np.int16)
+                        vectors = Blocks.read(rows_file, rows, (self.dim,), HELD)
                     main: faiss.Index | Quantised = Quantised(codes, vectors, scales, ids, lineage)
                     if not codes.ntotal == len(vectors) == len(scales) == len(ids):
                         return None

@@ -20,22 +20,20 @@ import numpy as np
 
 from kb.arrays import appended
 from kb.blocks import Blocks
+from kb.steps import in_steps
 
 TRAINING_SAMPLE = 30_000
 """Vectors the quantiser's codebooks are trained on when a part is built."""
-STEPS = 32_767
-"""A vector's largest component is held as this many steps of its scale."""
+HELD = np.int16
+"""How the vectors are held (`kb.steps`), in memory and in their file."""
 PRECISION = 1e-4
 """How far a held vector's components may lie from the exact ones (half a step is at
 most 1.6e-5 of the largest)."""
 
 
 def as_steps(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(int16 rows, float32 scale per row): each row in steps of its largest component."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    scales = np.abs(vectors).max(axis=1, initial=0.0) / STEPS
-    scales[scales == 0] = 1.0
-    return np.round(vectors / scales[:, None]).astype(np.int16), scales.astype(np.float32)
+    """(int16 rows, float32 scale per row), as the part holds its vectors."""
+    return in_steps(vectors, HELD)
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,13 @@ class Quantised:
         pieces = dim // 2 if dim % 2 == 0 else dim
         codes = faiss.IndexPQFastScan(dim, pieces, 4, faiss.METRIC_INNER_PRODUCT)
         codes.train(vectors[np.sort(sample)])
+        return cls.holding(codes, vectors, ids)
+
+    @classmethod
+    def holding(
+        cls, codes: faiss.IndexPQFastScan, vectors: np.ndarray, ids: np.ndarray
+    ) -> Quantised:
+        """A new part of these codebooks (empty codes) holding these vectors."""
         codes.add(vectors)
         steps, scales = as_steps(vectors)
         return cls(codes, Blocks.of(steps), scales, np.asarray(ids, np.int64))
@@ -77,9 +82,7 @@ class Quantised:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         codes = faiss.clone_index(self.codes)
         codes.reset()
-        codes.add(vectors)
-        steps, scales = as_steps(vectors)
-        return Quantised(codes, Blocks.of(steps), scales, np.asarray(ids, np.int64))
+        return Quantised.holding(codes, vectors, ids)
 
     def grown(self, vectors: np.ndarray, ids: np.ndarray) -> Quantised:
         """This part with more vectors; this one is left as it was."""

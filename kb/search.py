@@ -117,8 +117,6 @@ class Ranked:
     sentence_scores: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     fused: bool = False
     """Scores mix both legs on one scale (hybrid search, score fusion)."""
-    document_similarities: np.ndarray | None = None
-    """The best dense score of each grouped document, once the relevance cut needs it."""
 
 
 def passage_of(row: Mapping[str, Any], score: float) -> Passage:
@@ -304,19 +302,14 @@ class Searcher:
             return results
         if ranked.fused and results:
             floor = MATCH_SHARE * results[0].score
-            return [r for r in results if r.score >= floor and self._stands_out(r, results, ranked)]
+            similarities = np.array([self.similarity_of(r, ranked) for r in results])
+            near_best = self.relevance_cut / 2
+            return [
+                r
+                for r, similarity in zip(results, similarities, strict=True)
+                if r.score >= floor and stands_out(similarity, similarities, near_best)
+            ]
         return [r for r in results if self.similarity_of(r, ranked) >= best - self.relevance_cut]
-
-    def _stands_out(self, result: Grouped, results: list[Grouped], ranked: Ranked) -> bool:
-        if ranked.document_similarities is None:
-            ranked.document_similarities = np.array(
-                [self.similarity_of(r, ranked) for r in results]
-            )
-        return stands_out(
-            self.similarity_of(result, ranked),
-            ranked.document_similarities,
-            self.relevance_cut / 2,
-        )
 
     @staticmethod
     def similarity_of(result: Grouped, ranked: Ranked) -> float:

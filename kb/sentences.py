@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kb.steps import in_steps
 from kb.text import sentences
 
 MAX_SENTENCES = 48
@@ -56,13 +57,9 @@ class SentenceVectors:
 def pack(spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> tuple[bytes, bytes]:
     """(spans, vectors) as two blobs: int32 start/end pairs; per row a float32 scale
     followed by int8 components."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    scale = np.abs(vectors).max(axis=1, keepdims=True) / 127.0
-    scale[scale == 0] = 1.0
-    quantised = np.round(vectors / scale).astype(np.int8)
-    rows = np.concatenate(
-        [scale.astype(np.float32).view(np.int8), quantised], axis=1
-    )  # 4 scale bytes then dim int8 per row
+    quantised, scale = in_steps(vectors, np.int8)
+    # 4 scale bytes then dim int8 per row
+    rows = np.concatenate([scale[:, None].view(np.int8), quantised], axis=1)
     return np.asarray(spans, dtype=np.int32).tobytes(), rows.tobytes()
 
 

@@ -120,6 +120,21 @@ DOCUMENT_COLUMNS = (
 )
 
 
+IN_BATCH = 500
+"""Ids bound in one `IN (…)` list."""
+
+
+def _among(
+    db: sqlite3.Connection, select: str, column: str, ids: Sequence, then: str = ""
+) -> Iterator[sqlite3.Row]:
+    """The rows of `select … WHERE column IN (ids) then`, IN_BATCH ids at a time (numpy
+    integers bound as Python ones)."""
+    for start in range(0, len(ids), IN_BATCH):
+        batch = [i if isinstance(i, str) else int(i) for i in ids[start : start + IN_BATCH]]
+        marks = ",".join("?" * len(batch))
+        yield from db.execute(f"{select} WHERE {column} IN ({marks}) {then}", batch)
+
+
 def _document(row: sqlite3.Row) -> Document:
     return Document(
         id=row["id"],
@@ -348,16 +363,8 @@ class Store:
         return _document(row) if row else None
 
     def documents_by_id(self, db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Document]:
-        found: dict[str, Document] = {}
-        for start in range(0, len(ids), 500):
-            batch = list(ids[start : start + 500])
-            rows = db.execute(
-                f"SELECT {DOCUMENT_COLUMNS} FROM documents "
-                f"WHERE id IN ({','.join('?' * len(batch))})",
-                batch,
-            )
-            found.update((row["id"], _document(row)) for row in rows)
-        return found
+        rows = _among(db, f"SELECT {DOCUMENT_COLUMNS} FROM documents", "id", ids)
+        return {row["id"]: _document(row) for row in rows}
 
     def chunks(self, db: sqlite3.Connection, doc_id: str) -> list[Chunk]:
         rows = db.execute(
@@ -398,30 +405,12 @@ class Store:
         self, db: sqlite3.Connection, chunk_ids: Sequence[int]
     ) -> dict[int, sqlite3.Row]:
         """Chunks by id, with their document's id."""
-        found: dict[int, sqlite3.Row] = {}
-        for start in range(0, len(chunk_ids), 500):
-            batch = [int(i) for i in chunk_ids[start : start + 500]]
-            rows = db.execute(
-                "SELECT id, document_id, position, heading, page, text FROM chunks "
-                f"WHERE id IN ({','.join('?' * len(batch))})",
-                batch,
-            )
-            found.update((row["id"], row) for row in rows)
-        return found
+        select = "SELECT id, document_id, position, heading, page, text FROM chunks"
+        return {row["id"]: row for row in _among(db, select, "id", chunk_ids)}
 
     def chunk_documents(self, db: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, str]:
         """The document of each of those chunks that exist in this snapshot."""
-        found: dict[int, str] = {}
-        for start in range(0, len(chunk_ids), 500):
-            batch = [int(i) for i in chunk_ids[start : start + 500]]
-            found.update(
-                db.execute(
-                    "SELECT id, document_id FROM chunks "
-                    f"WHERE id IN ({','.join('?' * len(batch))})",
-                    batch,
-                ).fetchall()
-            )
-        return found
+        return dict(_among(db, "SELECT id, document_id FROM chunks", "id", chunk_ids))
 
     def chunk_ids(self, db: sqlite3.Connection, filters: Filters | None) -> np.ndarray:
         """Ids of the chunks whose document passes the filters."""
@@ -440,27 +429,23 @@ class Store:
     def passage_rows(self, db: sqlite3.Connection, chunk_ids: np.ndarray) -> list[PassageRow]:
         """What the retrieval legs index of each of those chunks that exist, in id order."""
         found: list[PassageRow] = []
-        for start in range(0, len(chunk_ids), 500):
-            batch = [int(i) for i in chunk_ids[start : start + 500]]
-            rows = db.execute(
-                "SELECT c.id, c.heading, c.text, d.id AS document_id, d.title, d.language, "
-                "d.trip, d.kind, d.year, d.themes FROM chunks c "
-                "JOIN documents d ON d.id = c.document_id "
-                f"WHERE c.id IN ({','.join('?' * len(batch))}) ORDER BY c.id",
-                batch,
+        select = (
+            "SELECT c.id, c.heading, c.text, d.id AS document_id, d.title, d.language, "
+            "d.trip, d.kind, d.year, d.themes FROM chunks c "
+            "JOIN documents d ON d.id = c.document_id"
+        )
+        for r in _among(db, select, "c.id", chunk_ids, "ORDER BY c.id"):
+            fields = PassageFields(
+                r["document_id"],
+                r["language"],
+                r["trip"],
+                r["kind"],
+                r["year"],
+                tuple(json.loads(r["themes"])),
             )
-            for r in rows:
-                fields = PassageFields(
-                    r["document_id"],
-                    r["language"],
-                    r["trip"],
-                    r["kind"],
-                    r["year"],
-                    tuple(json.loads(r["themes"])),
-                )
-                heading = " ".join(json.loads(r["heading"]))
-                text = PassageText(r["title"], heading, r["text"], r["language"])
-                found.append(PassageRow(int(r["id"]), fields, text))
+            heading = " ".join(json.loads(r["heading"]))
+            text = PassageText(r["title"], heading, r["text"], r["language"])
+            found.append(PassageRow(int(r["id"]), fields, text))
         return found
 
     def vectors(
@@ -483,15 +468,8 @@ class Store:
         self, db: sqlite3.Connection, chunk_ids: Sequence[int], dim: int
     ) -> dict[int, np.ndarray]:
         """The vectors of those chunks that exist in this snapshot."""
-        found: dict[int, np.ndarray] = {}
-        for start in range(0, len(chunk_ids), 500):
-            batch = [int(i) for i in chunk_ids[start : start + 500]]
-            rows = db.execute(
-                f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(batch))})",
-                batch,
-            )
-            found.update((r[0], np.frombuffer(r[1], dtype=np.float32, count=dim)) for r in rows)
-        return found
+        rows = _among(db, "SELECT id, vector FROM chunks", "id", chunk_ids)
+        return {r[0]: np.frombuffer(r[1], dtype=np.float32, count=dim) for r in rows}
 
     def language_vectors(
         self, db: sqlite3.Connection, dim: int
@@ -540,30 +518,15 @@ class Store:
         self, db: sqlite3.Connection, chunk_ids: Sequence[int]
     ) -> list[tuple[int, bytes, bytes]]:
         """(chunk id, packed spans, packed vectors) of those chunks that have them."""
-        found: list[tuple[int, bytes, bytes]] = []
-        for start in range(0, len(chunk_ids), 500):
-            batch = [int(i) for i in chunk_ids[start : start + 500]]
-            found += db.execute(
-                "SELECT chunk_id, spans, vectors FROM chunk_sentences "
-                f"WHERE chunk_id IN ({','.join('?' * len(batch))})",
-                batch,
-            ).fetchall()
-        return [(int(r[0]), r[1], r[2]) for r in found]
+        select = "SELECT chunk_id, spans, vectors FROM chunk_sentences"
+        return [(int(r[0]), r[1], r[2]) for r in _among(db, select, "chunk_id", chunk_ids)]
 
     def sentence_vectors(
         self, db: sqlite3.Connection, chunk_ids: Sequence[int], dim: int
     ) -> dict[int, SentenceVectors]:
         """The sentence vectors of those chunks that have them."""
-        found: dict[int, SentenceVectors] = {}
-        for start in range(0, len(chunk_ids), 500):
-            batch = [int(i) for i in chunk_ids[start : start + 500]]
-            rows = db.execute(
-                "SELECT chunk_id, spans, vectors FROM chunk_sentences "
-                f"WHERE chunk_id IN ({','.join('?' * len(batch))})",
-                batch,
-            )
-            found.update((r[0], unpack(r[1], r[2], dim)) for r in rows)
-        return found
+        packed = self.packed_sentences(db, chunk_ids)
+        return {chunk_id: unpack(spans, vectors, dim) for chunk_id, spans, vectors in packed}
 
     # themes
 

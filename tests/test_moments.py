@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from kb import Chunk, Document
+from kb.moments import SHRINK_PASSAGES, SPREAD_FROM, PassageMoments
+
+
+def test_offsets_remove_what_a_language_shares_and_shrink_small_languages():
+    means = PassageMoments(2)
+    french = np.array([[1.0, 0.0]] * 100)
+    english = np.array([[0.0, 1.0]] * 100)
+    means.add("fr", french)
+    means.add("en", english)
+    query = np.array([0.8, 0.6])  # leans French: closer to every French passage
+    offsets = means.offsets(query)
+    shrink = 100 / (100 + SHRINK_PASSAGES)
+    assert offsets["fr"] == pytest.approx(shrink * (0.8 - 0.7))
+    assert offsets["en"] == pytest.approx(shrink * (0.6 - 0.7))
+    # Taking vectors out again restores the state before.
+    means.add("es", np.array([[1.0, 0.0]] * 3))
+    means.add("es", np.array([[1.0, 0.0]] * 3), sign=-1)
+    assert set(means.offsets(query)) == {"fr", "en"}
+    assert means.offsets(query)["fr"] == pytest.approx(offsets["fr"])
+    # One language alone has no bias to correct.
+    alone = PassageMoments(2)
+    alone.add("fr", french)
+    assert alone.offsets(query) == {}
+
+
+def test_the_knowledge_base_keeps_its_means_in_step_with_adds_and_removes(kb):
+    kb.add([Document(id="a", title="A", language="fr", chunks=[Chunk("jardin partagé")])])
+    kb.add([Document(id="b", title="B", language="en", chunks=[Chunk("shared garden")])])
+    kb.add([Document(id="a", title="A", language="it", chunks=[Chunk("orto condiviso")])])
+    kb.remove("b")
+    kept = kb._current_means()
+    kb._means = None  # recomputed from SQLite
+    fresh = kb._current_means()
+    assert kept.counts == fresh.counts == {"it": 1}
+    assert np.allclose(kept.sums["it"], fresh.sums["it"])
+    assert np.allclose(kept.squares, fresh.squares)
+
+
+def test_standing_is_the_best_similarity_in_deviations_of_the_whole_base():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(300, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    french, english = vectors[:200], vectors[200:]
+    # Built in one pass (by the thousand rows) or document by document: the same.
+    built = PassageMoments.of(8, [("fr", french[:150]), ("en", english), ("fr", french[150:])])
+    moments = PassageMoments(8)
+    for language, rows in (("fr", french), ("en", english)):
+        for row in rows:
+            moments.add(language, row[None, :])
+    assert np.allclose(built.squares, moments.squares)
+    query = vectors[0]
+    similarities = vectors @ query
+    expected = (similarities.max() - similarities.mean()) / similarities.std()
+    assert moments.standing(query, float(similarities.max())) == pytest.approx(
+        expected / np.sqrt(2 * np.log(300)), rel=1e-5
+    )
+    # Vectors counted out leave the moments of the rest.
+    moments.add("en", english, sign=-1)
+    rest = french @ query
+    assert moments.standing(query, 0.5) == pytest.approx(
+        (0.5 - rest.mean()) / rest.std() / np.sqrt(2 * np.log(200)), rel=1e-5
+    )
+
+
+def test_a_base_too_small_for_a_spread_has_no_standing():
+    moments = PassageMoments(2)
+    moments.add("fr", np.array([[1.0, 0.0], [0.0, 1.0]] * ((SPREAD_FROM - 1) // 2)))
+    assert moments.standing(np.array([1.0, 0.0]), 1.0) is None
+    moments.add("fr", np.array([[0.6, 0.8]] * 2))
+    assert moments.standing(np.array([1.0, 0.0]), 1.0) is not None

@@ -47,11 +47,14 @@ class PassageMoments:
         """The moments of (language, vectors) pairs, counted in by the thousand rows."""
         moments = cls(dim)
         pending: dict[str, list[np.ndarray]] = {}
+        rows_pending: dict[str, int] = {}
         for language, rows in vectors:
             key = language or UNKNOWN
             pending.setdefault(key, []).append(rows)
-            if sum(map(len, pending[key])) >= BUILD_ROWS:
+            rows_pending[key] = rows_pending.get(key, 0) + len(rows)
+            if rows_pending[key] >= BUILD_ROWS:
                 moments.add(key, np.concatenate(pending.pop(key)))
+                del rows_pending[key]
         for key, parts in pending.items():
             moments.add(key, np.concatenate(parts))
         return moments

@@ -179,7 +179,8 @@ _KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("trip-report", re.compile(
         r"\brapports?\b|\bcomptes?[ -]rendus?\b|\breports?\b|\bbilan\b|\bretours?\b"
         r"|\binformes?\b|\brelazion[ei]\b|\bresoconto\b|\brapporto\b|\bmemori[ae]\b"
-        r"|\bcronaca\b|\bcronica\b")),
+        r"|\bcronaca\b|\bcronica\b"
+        r"|\brestitutions?\b|\bsyntheses?\b|\bsummary\b|\bsintesis?\b|\bdebrief(ing)?\b")),
 )
 _CONTEXT = ("contexte", "context", "contesto")  # fr, en/es/ca (contexto, context), it
 _TRANSFER = ("transfert", "transfer", "trasferib", "trasferiment")

@@ -86,11 +86,10 @@ class PassageMoments:
     def offsets(self, query_vector: np.ndarray) -> dict[str, float]:
         """Per language, how much the query's mean similarity to its passages exceeds
         its mean similarity to all passages (shrunk for small languages)."""
-        total = self.total
-        if total == 0 or len(self.counts) < 2:
+        if self.total == 0 or len(self.counts) < 2:
             return {}
         query = np.asarray(query_vector, dtype=np.float64)
-        overall = float(sum(self.sums.values()) @ query) / total
+        overall = self._mean_similarity(query)
         offsets = {}
         for language, n in self.counts.items():
             mean = float(self.sums[language] @ query) / n
@@ -100,16 +99,18 @@ class PassageMoments:
     def standing(self, query_vector: np.ndarray, similarity: float) -> float | None:
         """How far `similarity` (the query's to one passage) stands above the query's
         mean similarity to every passage of the base, in standard deviations of it,
-        over the deviations the best of that many unrelated passages would reach
-        (√(2 ln n), the growth of a maximum with the number of draws): comparable from
-        a base of fifty passages to one of a hundred thousand. None under SPREAD_FROM
-        passages."""
+        over √(2 ln n): how the best of n unrelated similarities grows with the base's
+        n passages. None under SPREAD_FROM passages."""
         total = self.total
         if total < SPREAD_FROM:
             return None
         query = np.asarray(query_vector, dtype=np.float64)
-        mean = float(sum(self.sums.values()) @ query) / total
+        mean = self._mean_similarity(query)
         variance = float(query @ self.squares @ query) / total - mean * mean
         if variance <= 0.0:
             return None
         return (similarity - mean) / math.sqrt(variance) / math.sqrt(2.0 * math.log(total))
+
+    def _mean_similarity(self, query: np.ndarray) -> float:
+        """The query's mean similarity to every passage."""
+        return float(sum(self.sums.values()) @ query) / self.total

@@ -183,16 +183,25 @@ def catch_up(
     """Bring `leg` to the SQLite snapshot `db` whose state is `state`: add the passages
     it lacks, remove those SQLite no longer has, commit. A leg whose state is of another
     epoch (the vectors were re-embedded) is reset first; `force` compares the ids even
-    when the leg says it is at `state` (a repair). The number of passages changed."""
+    when the leg says it is at `state` (a repair). The number of passages changed.
+
+    A leg holds the passages of the state it names, and passage ids only grow: when
+    SQLite still has every passage up to the leg's highest, the leg lacks only those
+    above it (another process added documents), read without listing every id."""
     current = leg.state()
     if current == state and not force:
         return 0
     if current is None or current.split(":")[0] != state.split(":")[0]:
         leg.reset()
-    truth = store.chunk_id_array(db)
     held = leg.ids()
-    extra = np.setdiff1d(held, truth, assume_unique=True)
-    missing = np.setdiff1d(truth, held, assume_unique=True)
+    highest = int(held.max()) if len(held) else 0
+    if not force and len(held) and store.chunks_up_to(db, highest) == len(held):
+        extra = np.zeros(0, dtype=np.int64)
+        missing = store.chunk_ids_after(db, highest)
+    else:
+        truth = store.chunk_id_array(db)
+        extra = np.setdiff1d(held, truth, assume_unique=True)
+        missing = np.setdiff1d(truth, held, assume_unique=True)
     leg.remove(extra)
     for start in range(0, len(missing), CATCH_UP_BATCH):
         rows = store.passage_rows(db, missing[start : start + CATCH_UP_BATCH])

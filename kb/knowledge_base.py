@@ -181,10 +181,31 @@ class KnowledgeBase:
                 return self._means
             with self.store.snapshot() as db:
                 generation = self.store.generation(db)
-                dim = int(self.store.meta("dim", db) or self.encoder.dim)
-                means = PassageMoments.of(dim, self.store.language_vectors(db, dim))
+                means = self._moments_at(db, self._means)
             self._means, self._means_generation = means, generation
             return means
+
+    def _moments_at(
+        self, db: sqlite3.Connection, previous: PassageMoments | None
+    ) -> PassageMoments:
+        """The moments of the snapshot `db`: `previous` with the passages given since,
+        when none it counted is gone and the vectors are of its epoch (another process
+        added documents: a search after it reads those alone, not the whole base);
+        else counted anew."""
+        dim = int(self.store.meta("dim", db) or self.encoder.dim)
+        epoch = self.store.meta("epoch", db) or "0"
+        last = self.store.last_chunk_id(db)
+        if (
+            previous is not None
+            and (previous.dim, previous.epoch) == (dim, epoch)
+            and self.store.chunks_up_to(db, previous.last) == previous.total
+        ):
+            means = previous.copy()
+            means.add_all(self.store.language_vectors(db, dim, after=previous.last))
+        else:
+            means = PassageMoments.of(dim, self.store.language_vectors(db, dim))
+        means.last, means.epoch = last, epoch
+        return means
 
     # writing
 
@@ -289,6 +310,7 @@ class KnowledgeBase:
                 backend.dense.add(ids, own, fields)
                 backend.commit(state)
                 means.add(document.language, own)
+                means.last = max(means.last, int(ids.max()))
             if documents:
                 self._publish_means(means, self.store.generation())
         return [d.id for d in documents]

@@ -41,11 +41,20 @@ class PassageMoments:
         self.sums: dict[str, np.ndarray] = {}
         self.counts: dict[str, int] = {}
         self.squares = np.zeros((dim, dim), dtype=np.float64)
+        self.last = 0
+        """The highest passage id given when they were counted (the knowledge base's)."""
+        self.epoch = ""
+        """The vectors' epoch when they were counted (the knowledge base's)."""
 
     @classmethod
     def of(cls, dim: int, vectors: Iterable[tuple[str | None, np.ndarray]]) -> PassageMoments:
-        """The moments of (language, vectors) pairs, counted in by the thousand rows."""
+        """The moments of (language, vectors) pairs."""
         moments = cls(dim)
+        moments.add_all(vectors)
+        return moments
+
+    def add_all(self, vectors: Iterable[tuple[str | None, np.ndarray]]) -> None:
+        """Count in (language, vectors) pairs, by the thousand rows."""
         pending: dict[str, list[np.ndarray]] = {}
         rows_pending: dict[str, int] = {}
         for language, rows in vectors:
@@ -53,17 +62,17 @@ class PassageMoments:
             pending.setdefault(key, []).append(rows)
             rows_pending[key] = rows_pending.get(key, 0) + len(rows)
             if rows_pending[key] >= BUILD_ROWS:
-                moments.add(key, np.concatenate(pending.pop(key)))
+                self.add(key, np.concatenate(pending.pop(key)))
                 del rows_pending[key]
         for key, parts in pending.items():
-            moments.add(key, np.concatenate(parts))
-        return moments
+            self.add(key, np.concatenate(parts))
 
     def copy(self) -> PassageMoments:
         other = PassageMoments(self.dim)
         other.sums = {k: v.copy() for k, v in self.sums.items()}
         other.counts = dict(self.counts)
         other.squares = self.squares.copy()
+        other.last, other.epoch = self.last, self.epoch
         return other
 
     def add(self, language: str | None, vectors: np.ndarray, sign: int = 1) -> None:

@@ -422,9 +422,25 @@ class Store:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def chunk_id_array(self, db: sqlite3.Connection) -> np.ndarray:
-        """Every chunk id, in order."""
-        rows = db.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+        """Every chunk id, in order. Read from the index of chunks by document, whose
+        entries hold the ids (the table's own pages hold the texts and vectors: 4 to 6
+        times slower to scan at 100,000 passages)."""
+        rows = db.execute("SELECT id FROM chunks INDEXED BY chunks_document").fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ids.sort()
+        return ids
+
+    def chunk_ids_after(self, db: sqlite3.Connection, last: int) -> np.ndarray:
+        """The ids of the chunks above `last`, in order."""
+        rows = db.execute("SELECT id FROM chunks WHERE id > ? ORDER BY id", (last,)).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def chunks_up_to(self, db: sqlite3.Connection, last: int) -> int:
+        """How many chunks with an id up to `last` exist (ids only grow: every chunk
+        less those given since)."""
+        (every,) = db.execute("SELECT count(*) FROM chunks").fetchone()
+        (since,) = db.execute("SELECT count(*) FROM chunks WHERE id > ?", (last,)).fetchone()
+        return int(every) - int(since)
 
     def passage_rows(self, db: sqlite3.Connection, chunk_ids: np.ndarray) -> list[PassageRow]:
         """What the retrieval legs index of each of those chunks that exist, in id order."""
@@ -472,12 +488,14 @@ class Store:
         return {r[0]: np.frombuffer(r[1], dtype=np.float32, count=dim) for r in rows}
 
     def language_vectors(
-        self, db: sqlite3.Connection, dim: int
+        self, db: sqlite3.Connection, dim: int, after: int = 0
     ) -> Iterator[tuple[str | None, np.ndarray]]:
-        """(document language, chunk vectors) per document."""
+        """(document language, chunk vectors) per document, of the chunks whose id is
+        above `after`."""
         rows = db.execute(
             "SELECT d.id, d.language, c.vector FROM chunks c "
-            "JOIN documents d ON d.id = c.document_id ORDER BY d.id"
+            "JOIN documents d ON d.id = c.document_id WHERE c.id > ? ORDER BY d.id",
+            (after,),
         )
         current, language, vectors = None, None, []
         for doc_id, doc_language, blob in rows:

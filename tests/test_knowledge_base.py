@@ -394,6 +394,28 @@ def test_snippet_of_a_purely_semantic_hit_is_its_closest_sentence(tmp_path):
     assert result.snippet.highlights == []
 
 
+def test_a_reader_catches_up_on_another_writer_s_additions_alone(kb, monkeypatch):
+    from kb.store import Store
+
+    kb.add(SAMPLE)
+    reader = KnowledgeBase(kb.path, encoder="tiny")  # as another process would
+    reader.search("jardin")
+    listed = []
+    every_id = Store.chunk_id_array
+    monkeypatch.setattr(
+        Store, "chunk_id_array", lambda self, db: listed.append(1) or every_id(self, db)
+    )
+    late = Document(id="late", title="Tard", chunks=[Chunk("une ressourcerie de quartier")])
+    kb.add([late])
+    assert reader.search("ressourcerie").results[0].document.id == "late"
+    assert listed == []  # the passages above the legs' highest, not every id
+    kb.remove("late")
+    assert "late" not in {r.document.id for r in reader.search("ressourcerie").results}
+    assert listed  # a passage gone: every id compared
+    assert all(leg.state() == kb.store.state() for leg in reader.backend.legs())
+    reader.close()
+
+
 class Calibrated(TinyEncoder):
     """The tiny encoder with a close-match calibration: every best similarity is under
     its threshold, so how far the best passage stands out decides."""

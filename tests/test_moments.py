@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from kb import Chunk, Document
+from kb import Chunk, Document, KnowledgeBase
+from kb import moments as moments_module
+from kb.embed import TinyEncoder
 from kb.moments import SHRINK_PASSAGES, SPREAD_FROM, PassageMoments
 
 
@@ -72,3 +74,55 @@ def test_a_base_too_small_for_a_spread_has_no_standing():
     assert moments.standing(np.array([1.0, 0.0]), 1.0) is None
     moments.add("fr", np.array([[0.6, 0.8]] * 2))
     assert moments.standing(np.array([1.0, 0.0]), 1.0) is not None
+
+
+def same(a: PassageMoments, b: PassageMoments) -> bool:
+    return (
+        a.counts == b.counts
+        and all(np.allclose(a.sums[k], b.sums[k]) for k in a.sums)
+        and np.allclose(a.squares, b.squares)
+    )
+
+
+def test_another_process_s_additions_are_counted_in_alone(kb, monkeypatch):
+    kb.add([Document(id="a", title="A", language="fr", chunks=[Chunk("jardin partagé")])])
+    reader = KnowledgeBase(kb.path, encoder="tiny")  # as another process would
+    reader._current_means()
+    built = []
+    monkeypatch.setattr(
+        moments_module.PassageMoments, "of", classmethod(lambda cls, *a: built.append(a))
+    )
+    kb.add([Document(id="b", title="B", language="en", chunks=[Chunk("shared garden")] * 2)])
+    after_add = reader._current_means()
+    assert built == []  # the new passages alone were read
+    monkeypatch.undo()
+    reader._means = None
+    assert same(after_add, reader._current_means())
+    # A passage gone (a document removed or replaced): counted anew.
+    kb.remove("a")
+    after_remove = reader._current_means()
+    assert after_remove.counts == {"en": 2}
+    reader._means = None
+    assert same(after_remove, reader._current_means())
+    reader.close()
+
+
+class OtherTiny(TinyEncoder):
+    """Another model of the same size: other vectors for the same texts."""
+
+    name = "tiny-other"
+
+    def _features(self, text: str) -> list[str]:
+        return [f"{feature}!" for feature in super()._features(text)]
+
+
+def test_vectors_embedded_anew_elsewhere_are_counted_anew(kb):
+    kb.add([Document(id="a", title="A", language="fr", chunks=[Chunk("jardin partagé")])])
+    reader = KnowledgeBase(kb.path, encoder="tiny")
+    before = reader._current_means()
+    with KnowledgeBase(kb.path, encoder=OtherTiny()) as writer:
+        writer.reindex()
+        expected = writer._current_means()
+    after = reader._current_means()
+    assert same(after, expected) and not same(after, before)
+    reader.close()

@@ -15,7 +15,8 @@ recall@10 and @100 against exact search (hashed vectors are uniformly random
 directions, the hardest case for an approximate index), resident memory (now and
 peak) and the index files' size. After the last step, in a fresh process:
 start-up (open and answer a first search), search p50 / p95 with the real query encoder
-(the default model), and that serving process's memory.
+(the default model), that serving process's memory, and its first search after
+another process added a document to the base, then removed it (three times each).
 """
 
 from __future__ import annotations
@@ -132,15 +133,36 @@ for text in texts:
     kb.search(text)
     took.append((time.perf_counter() - t) * 1000)
 status = dict(line.split(':', 1) for line in open('/proc/self/status') if ':' in line)
+after = {{"added": [], "removed": []}}
+for round in range(3):
+    for change in ("added", "removed"):
+        subprocess.run([sys.executable, "-c", WRITE.format(change=change, round=round)], check=True)
+        t = time.perf_counter()
+        kb.search(texts[round])
+        after[change].append((time.perf_counter() - t) * 1000)
 print(json.dumps({{"start_up_s": start_up, "took": took, "model": kb.model_name,
     "rss_mb": int(status['VmRSS'].split()[0]) / 1024,
-    "peak_mb": int(status['VmHWM'].split()[0]) / 1024}}))
+    "peak_mb": int(status['VmHWM'].split()[0]) / 1024, "after": after}}))
+"""
+WRITE = """
+import sys
+sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
+from kb import Chunk, Document, KnowledgeBase
+from scale import HashedEncoder
+with KnowledgeBase({home!r}, encoder=HashedEncoder()) as kb:
+    if "{{change}}" == "added":
+        kb.add([Document(id="late-{{round}}", title="Tard", chunks=[Chunk("Une ressourcerie.")])])
+    else:
+        kb.remove("late-{{round}}")
 """
 
 
 def serve(home: Path, texts: list[str]) -> dict:
     """Open the base in a fresh process with the default encoder and search."""
-    code = SERVE.format(root=str(ROOT), home=str(home), texts=texts)
+    write = WRITE.format(root=str(ROOT), bench=str(ROOT / "bench"), home=str(home))
+    code = f"WRITE = {write!r}\nimport subprocess\n" + SERVE.format(
+        root=str(ROOT), home=str(home), texts=texts
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
@@ -209,6 +231,14 @@ def main() -> None:
             f"fresh process, model {served['model']}: start-up (open + first search) "
             f"{served['start_up_s']:.1f} s; hybrid search with query encoding p50 {p50:.1f} ms, "
             f"p95 {p95:.1f} ms; RSS {served['rss_mb']:.0f} MB (peak {served['peak_mb']:.0f} MB)"
+        )
+        added, removed = (served["after"][k] for k in ("added", "removed"))
+        print(
+            "first search after another process added a document: "
+            + ", ".join(f"{t:.0f}" for t in added)
+            + " ms; after it removed one: "
+            + ", ".join(f"{t:.0f}" for t in removed)
+            + " ms"
         )
 
 

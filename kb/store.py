@@ -492,10 +492,13 @@ class Store:
     ) -> Iterator[tuple[str | None, np.ndarray]]:
         """(document language, chunk vectors) per document, of the chunks whose id is
         above `after`."""
+        # Every chunk: documents in order, each one's chunks by the index (a condition on
+        # the chunk id would read the table in id order and sort it: 1.7 times slower).
+        where, params = ("WHERE c.id > ?", (after,)) if after else ("", ())
         rows = db.execute(
             "SELECT d.id, d.language, c.vector FROM chunks c "
-            "JOIN documents d ON d.id = c.document_id WHERE c.id > ? ORDER BY d.id",
-            (after,),
+            f"JOIN documents d ON d.id = c.document_id {where} ORDER BY d.id",
+            params,
         )
         current, language, vectors = None, None, []
         for doc_id, doc_language, blob in rows:

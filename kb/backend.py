@@ -186,19 +186,25 @@ def catch_up(
     when the leg says it is at `state` (a repair). The number of passages changed.
 
     A leg holds the passages of the state it names, and passage ids only grow: when
-    SQLite still has every passage up to the leg's highest, the leg lacks only those
-    above it (another process added documents), read without listing every id."""
+    every passage up to the leg's highest is either still in SQLite or noted as removed
+    since the leg's generation (`Store.removed_since`), the leg lacks only those above
+    it and holds too many only those noted (another process wrote): read without
+    listing every id."""
     current = leg.state()
     if current == state and not force:
         return 0
     if current is None or current.split(":")[0] != state.split(":")[0]:
         leg.reset()
+        current = None
     held = leg.ids()
-    highest = int(held.max()) if len(held) else 0
-    if not force and len(held) and store.chunks_up_to(db, highest) == len(held):
-        extra = np.zeros(0, dtype=np.int64)
-        missing = store.chunk_ids_after(db, highest)
-    else:
+    extra = missing = None
+    if not force and current is not None and len(held):
+        highest = int(held.max())
+        gone, _ = store.removed_since(db, int(current.split(":")[1]), highest, dim)
+        gone = gone[np.isin(gone, held)]
+        if store.chunks_up_to(db, highest) == len(held) - len(gone):
+            extra, missing = gone, store.chunk_ids_after(db, highest)
+    if extra is None or missing is None:
         truth = store.chunk_id_array(db)
         extra = np.setdiff1d(held, truth, assume_unique=True)
         missing = np.setdiff1d(truth, held, assume_unique=True)

@@ -181,28 +181,30 @@ class KnowledgeBase:
                 return self._means
             with self.store.snapshot() as db:
                 generation = self.store.generation(db)
-                means = self._moments_at(db, self._means)
+                means = self._moments_at(db, self._means, self._means_generation)
             self._means, self._means_generation = means, generation
             return means
 
     def _moments_at(
-        self, db: sqlite3.Connection, previous: PassageMoments | None
+        self, db: sqlite3.Connection, previous: PassageMoments | None, counted: int
     ) -> PassageMoments:
-        """The moments of the snapshot `db`: `previous` with the passages given since,
-        when none it counted is gone and the vectors are of its epoch (another process
-        added documents: a search after it reads those alone, not the whole base);
-        else counted anew."""
+        """The moments of the snapshot `db`: `previous` (of generation `counted`) less
+        the passages removed since and with those given since, when the vectors are of
+        its epoch and every one it counted is either still there or noted as removed
+        (another process wrote: a search after it reads what changed, not the whole
+        base); else counted anew."""
         dim = int(self.store.meta("dim", db) or self.encoder.dim)
         epoch = self.store.meta("epoch", db) or "0"
         last = self.store.last_chunk_id(db)
-        if (
-            previous is not None
-            and (previous.dim, previous.epoch) == (dim, epoch)
-            and self.store.chunks_up_to(db, previous.last) == previous.total
-        ):
-            means = previous.copy()
-            means.add_all(self.store.language_vectors(db, dim, after=previous.last))
-        else:
+        means = None
+        if previous is not None and (previous.dim, previous.epoch) == (dim, epoch):
+            gone, vectors = self.store.removed_since(db, counted, previous.last, dim)
+            if self.store.chunks_up_to(db, previous.last) == previous.total - len(gone):
+                means = previous.copy()
+                for language, removed in vectors:
+                    means.add(language, removed, sign=-1)
+                means.add_all(self.store.language_vectors(db, dim, after=previous.last))
+        if means is None:
             means = PassageMoments.of(dim, self.store.language_vectors(db, dim))
         means.last, means.epoch = last, epoch
         return means

@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS chunk_sentences (
     spans BLOB NOT NULL,
     vectors BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS removed_chunks (
+    id INTEGER PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    language TEXT,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS removed_chunks_generation ON removed_chunks(generation);
 CREATE TABLE IF NOT EXISTS themes (
     id TEXT PRIMARY KEY,
     position INTEGER NOT NULL,
@@ -120,6 +127,8 @@ DOCUMENT_COLUMNS = (
 )
 
 
+REMOVALS_KEPT = 200
+"""Writes whose removed chunks stay noted: a process further behind counts anew."""
 IN_BATCH = 500
 """Ids bound in one `IN (…)` list."""
 
@@ -344,8 +353,22 @@ class Store:
         return max(stored, int(highest))
 
     def delete_document(self, db: sqlite3.Connection, doc_id: str) -> list[int]:
-        """Remove a document and its chunks; the removed chunk ids (empty if absent)."""
+        """Remove a document and its chunks; the removed chunk ids (empty if absent).
+        The chunks are noted in `removed_chunks` with the generation this write makes
+        (the last REMOVALS_KEPT generations' are kept), for other processes to catch
+        up on them alone (`removed_since`)."""
         ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,))]
+        if ids:
+            generation = self.generation(db) + 1
+            db.execute(
+                "INSERT OR REPLACE INTO removed_chunks SELECT c.id, ?, d.language, c.vector "
+                "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.id = ?",
+                (generation, doc_id),
+            )
+            db.execute(
+                "DELETE FROM removed_chunks WHERE generation <= ?",
+                (generation - REMOVALS_KEPT,),
+            )
         sha = db.execute("SELECT sha256 FROM documents WHERE id = ?", (doc_id,)).fetchone()
         db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         if sha and sha[0]:
@@ -434,6 +457,26 @@ class Store:
         """The ids of the chunks above `last`, in order."""
         rows = db.execute("SELECT id FROM chunks WHERE id > ? ORDER BY id", (last,)).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def removed_since(
+        self, db: sqlite3.Connection, generation: int, last: int, dim: int
+    ) -> tuple[np.ndarray, list[tuple[str | None, np.ndarray]]]:
+        """The chunks up to id `last` removed by a write after `generation`, as noted
+        (`delete_document`): their ids, and their vectors by document language."""
+        rows = db.execute(
+            "SELECT id, language, vector FROM removed_chunks WHERE generation > ? AND id <= ? "
+            "ORDER BY language",
+            (generation, last),
+        ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        by_language: dict[str | None, list[bytes]] = {}
+        for _, language, vector in rows:
+            by_language.setdefault(language, []).append(vector)
+        vectors = [
+            (language, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, dim))
+            for language, blobs in by_language.items()
+        ]
+        return ids, vectors
 
     def chunks_up_to(self, db: sqlite3.Connection, last: int) -> int:
         """How many chunks with an id up to `last` exist (ids only grow: every chunk

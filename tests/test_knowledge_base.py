@@ -1,4 +1,5 @@
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -394,25 +395,48 @@ def test_snippet_of_a_purely_semantic_hit_is_its_closest_sentence(tmp_path):
     assert result.snippet.highlights == []
 
 
-def test_a_reader_catches_up_on_another_writer_s_additions_alone(kb, monkeypatch):
+def listing_every_id(monkeypatch) -> list[int]:
+    """A list that grows each time a catch-up lists every passage id."""
     from kb.store import Store
 
-    kb.add(SAMPLE)
-    reader = KnowledgeBase(kb.path, encoder="tiny")  # as another process would
-    reader.search("jardin")
-    listed = []
+    listed: list[int] = []
     every_id = Store.chunk_id_array
     monkeypatch.setattr(
         Store, "chunk_id_array", lambda self, db: listed.append(1) or every_id(self, db)
     )
+    return listed
+
+
+def test_a_reader_catches_up_on_another_writer_s_changes_alone(kb, monkeypatch):
+    kb.add(SAMPLE)
+    reader = KnowledgeBase(kb.path, encoder="tiny")  # as another process would
+    reader.search("jardin")
+    listed = listing_every_id(monkeypatch)
     late = Document(id="late", title="Tard", chunks=[Chunk("une ressourcerie de quartier")])
     kb.add([late])
     assert reader.search("ressourcerie").results[0].document.id == "late"
-    assert listed == []  # the passages above the legs' highest, not every id
     kb.remove("late")
     assert "late" not in {r.document.id for r in reader.search("ressourcerie").results}
-    assert listed  # a passage gone: every id compared
+    kb.add([replace(SAMPLE[0], chunks=[Chunk("une ressourcerie, version corrigée")])])
+    assert reader.search("ressourcerie").results[0].document.id == SAMPLE[0].id
+    assert listed == []  # what changed was read, not every id
     assert all(leg.state() == kb.store.state() for leg in reader.backend.legs())
+    assert sorted(reader.backend.dense.ids()) == sorted(kb.backend.dense.ids())
+    reader.close()
+
+
+def test_a_reader_further_behind_than_the_removals_noted_compares_every_id(kb, monkeypatch):
+    monkeypatch.setattr("kb.store.REMOVALS_KEPT", 2)
+    kb.add(SAMPLE)
+    reader = KnowledgeBase(kb.path, encoder="tiny")
+    reader.search("jardin")
+    listed = listing_every_id(monkeypatch)
+    for document in SAMPLE[:3]:
+        kb.remove(document.id)
+    gone = {d.id for d in SAMPLE[:3]}
+    assert not gone & {r.document.id for r in reader.search("jardin").results}
+    assert listed  # the first removal is no longer noted
+    assert sorted(reader.backend.lexical.ids()) == sorted(kb.backend.lexical.ids())
     reader.close()
 
 

@@ -84,26 +84,53 @@ def same(a: PassageMoments, b: PassageMoments) -> bool:
     )
 
 
-def test_another_process_s_additions_are_counted_in_alone(kb, monkeypatch):
+def counted_anew(kb: KnowledgeBase) -> PassageMoments:
+    """The moments of the base now, from every vector in SQLite."""
+    with kb.store.snapshot() as db:
+        return PassageMoments.of(64, list(kb.store.language_vectors(db, 64)))
+
+
+def test_another_process_s_changes_are_counted_alone(kb, monkeypatch):
     kb.add([Document(id="a", title="A", language="fr", chunks=[Chunk("jardin partagé")])])
     reader = KnowledgeBase(kb.path, encoder="tiny")  # as another process would
     reader._current_means()
     built = []
+    count_anew = PassageMoments.of
     monkeypatch.setattr(
-        moments_module.PassageMoments, "of", classmethod(lambda cls, *a: built.append(a))
+        moments_module.PassageMoments,
+        "of",
+        classmethod(lambda cls, *a: built.append(1) or count_anew(*a)),
     )
     kb.add([Document(id="b", title="B", language="en", chunks=[Chunk("shared garden")] * 2)])
     after_add = reader._current_means()
-    assert built == []  # the new passages alone were read
-    monkeypatch.undo()
-    reader._means = None
-    assert same(after_add, reader._current_means())
-    # A passage gone (a document removed or replaced): counted anew.
+    expected_after_add = counted_anew(kb)
     kb.remove("a")
     after_remove = reader._current_means()
+    assert len(built) == 1  # only the expectation above: the reader read what changed
+    assert same(after_add, expected_after_add)
     assert after_remove.counts == {"en": 2}
-    reader._means = None
-    assert same(after_remove, reader._current_means())
+    assert same(after_remove, counted_anew(kb))
+    reader.close()
+
+
+def test_a_process_further_behind_than_the_removals_noted_counts_anew(kb, monkeypatch):
+    monkeypatch.setattr("kb.store.REMOVALS_KEPT", 1)
+    for name in "abc":
+        kb.add([Document(id=name, title=name, language="fr", chunks=[Chunk(f"jardin {name}")])])
+    reader = KnowledgeBase(kb.path, encoder="tiny")
+    reader._current_means()
+    built = []
+    count_anew = PassageMoments.of
+    monkeypatch.setattr(
+        moments_module.PassageMoments,
+        "of",
+        classmethod(lambda cls, *a: built.append(1) or count_anew(*a)),
+    )
+    kb.remove("a")
+    kb.remove("b")  # the removal of "a" is no longer noted
+    assert reader._current_means().counts == {"fr": 1}
+    assert len(built) == 1  # counted anew
+    assert same(reader._current_means(), counted_anew(kb))
     reader.close()
 
 

@@ -187,7 +187,7 @@ def catch_up(
 
     A leg holds the passages of the state it names, and passage ids only grow: when
     every passage up to the leg's highest is either still in SQLite or noted as removed
-    since the leg's generation (`Store.removed_since`), the leg lacks only those above
+    since the leg's generation (`Store.removed_ids`), the leg lacks only those above
     it and holds too many only those noted (another process wrote): read without
     listing every id."""
     current = leg.state()
@@ -200,7 +200,7 @@ def catch_up(
     extra = missing = None
     if not force and current is not None and len(held):
         highest = int(held.max())
-        gone, _ = store.removed_since(db, int(current.split(":")[1]), highest, dim)
+        gone = store.removed_ids(db, int(current.split(":")[1]), highest)
         gone = gone[np.isin(gone, held)]
         if store.chunks_up_to(db, highest) == len(held) - len(gone):
             extra, missing = gone, store.chunk_ids_after(db, highest)

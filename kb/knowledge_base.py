@@ -198,11 +198,12 @@ class KnowledgeBase:
         last = self.store.last_chunk_id(db)
         means = None
         if previous is not None and (previous.dim, previous.epoch) == (dim, epoch):
-            gone, vectors = self.store.removed_since(db, counted, previous.last, dim)
-            if self.store.chunks_up_to(db, previous.last) == previous.total - len(gone):
+            gone = list(self.store.removed_vectors(db, counted, previous.last, dim))
+            removed = sum(len(vectors) for _, vectors in gone)
+            if self.store.chunks_up_to(db, previous.last) == previous.total - removed:
                 means = previous.copy()
-                for language, removed in vectors:
-                    means.add(language, removed, sign=-1)
+                for language, vectors in gone:
+                    means.add(language, vectors, sign=-1)
                 means.add_all(self.store.language_vectors(db, dim, after=previous.last))
         if means is None:
             means = PassageMoments.of(dim, self.store.language_vectors(db, dim))

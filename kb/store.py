@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +143,21 @@ def _among(
         batch = [i if isinstance(i, str) else int(i) for i in ids[start : start + IN_BATCH]]
         marks = ",".join("?" * len(batch))
         yield from db.execute(f"{select} WHERE {column} IN ({marks}) {then}", batch)
+
+
+def _vector_runs(
+    rows: Iterable[tuple[Any, str | None, bytes]], dim: int
+) -> Iterator[tuple[str | None, np.ndarray]]:
+    """(label, vectors) of each run of (key, label, vector blob) rows sharing a key."""
+    current, label, blobs = None, None, []
+    for key, row_label, blob in rows:
+        if key != current and blobs:
+            yield label, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, dim)
+            blobs = []
+        current, label = key, row_label
+        blobs.append(blob)
+    if blobs:
+        yield label, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, dim)
 
 
 def _document(row: sqlite3.Row) -> Document:
@@ -356,7 +372,7 @@ class Store:
         """Remove a document and its chunks; the removed chunk ids (empty if absent).
         The chunks are noted in `removed_chunks` with the generation this write makes
         (the last REMOVALS_KEPT generations' are kept), for other processes to catch
-        up on them alone (`removed_since`)."""
+        up on them alone (`removed_ids`, `removed_vectors`)."""
         ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,))]
         if ids:
             generation = self.generation(db) + 1
@@ -458,25 +474,24 @@ class Store:
         rows = db.execute("SELECT id FROM chunks WHERE id > ? ORDER BY id", (last,)).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
-    def removed_since(
-        self, db: sqlite3.Connection, generation: int, last: int, dim: int
-    ) -> tuple[np.ndarray, list[tuple[str | None, np.ndarray]]]:
+    def removed_ids(self, db: sqlite3.Connection, generation: int, last: int) -> np.ndarray:
         """The chunks up to id `last` removed by a write after `generation`, as noted
-        (`delete_document`): their ids, and their vectors by document language."""
+        (`delete_document`)."""
         rows = db.execute(
-            "SELECT id, language, vector FROM removed_chunks WHERE generation > ? AND id <= ? "
-            "ORDER BY language",
-            (generation, last),
+            "SELECT id FROM removed_chunks WHERE generation > ? AND id <= ?", (generation, last)
         ).fetchall()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        by_language: dict[str | None, list[bytes]] = {}
-        for _, language, vector in rows:
-            by_language.setdefault(language, []).append(vector)
-        vectors = [
-            (language, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, dim))
-            for language, blobs in by_language.items()
-        ]
-        return ids, vectors
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def removed_vectors(
+        self, db: sqlite3.Connection, generation: int, last: int, dim: int
+    ) -> Iterator[tuple[str | None, np.ndarray]]:
+        """(document language, chunk vectors) of the chunks `removed_ids` gives."""
+        rows = db.execute(
+            "SELECT language, language, vector FROM removed_chunks "
+            "WHERE generation > ? AND id <= ? ORDER BY language",
+            (generation, last),
+        )
+        return _vector_runs(rows, dim)
 
     def chunks_up_to(self, db: sqlite3.Connection, last: int) -> int:
         """How many chunks with an id up to `last` exist (ids only grow: every chunk
@@ -543,15 +558,7 @@ class Store:
             f"JOIN documents d ON d.id = c.document_id {where} ORDER BY d.id",
             params,
         )
-        current, language, vectors = None, None, []
-        for doc_id, doc_language, blob in rows:
-            if doc_id != current and vectors:
-                yield language, np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(-1, dim)
-                vectors = []
-            current, language = doc_id, doc_language
-            vectors.append(blob)
-        if vectors:
-            yield language, np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(-1, dim)
+        return _vector_runs(rows, dim)
 
     def all_chunk_texts(self, db: sqlite3.Connection) -> list[tuple[int, str, str, str]]:
         """(id, title, heading, text) of every chunk, for re-embedding."""

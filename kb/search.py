@@ -36,7 +36,14 @@ from kb.text import sentences
 from kb.types import Document, Filters, Passage, SearchResponse, SearchResult, Snippet
 
 MODES = ("hybrid", "dense", "lexical")
-CANDIDATES = 100
+CANDIDATES = {"hybrid": 70, "dense": 100, "lexical": 100}
+"""Passages each leg proposes for a first page, by mode. Every candidate is looked up,
+scored on its sentences and grouped, so the depth sets much of a search's cost. In
+hybrid search the two legs' 70 each make about 125 distinct candidates and rank as 100
+each did on the three relevance sets, for a fifth less time at 100,000 passages; a leg
+searching alone keeps 100 (dense search at 70 lost 0.013 nDCG@10 on the dev set: a
+document's second passage fell out of the candidates). See bench/README.md, "Seventh
+release"."""
 OTHER_PASSAGES = 3
 LEXICAL_COVERAGE_POWER = 2.0
 SENTENCE_SHARE = 0.3
@@ -267,7 +274,7 @@ class Searcher:
         started = time.perf_counter()
         if mode not in MODES:
             raise InvalidInput(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        depth = max(CANDIDATES, 4 * (offset + limit))
+        depth = max(CANDIDATES[mode], 4 * (offset + limit))
         query = AnalysedQuery.of(text, self.lexicon if mode != "dense" else None)
         ranked = self.rank(db, query, filters, mode, depth)
         groups = group_by_document(ranked.scores, ranked.rows, ranked.fused)

@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id, position);
+-- a passage's document, read without its row (text and vector: pages of their own)
+CREATE INDEX IF NOT EXISTS chunks_id_document ON chunks(id, document_id);
 CREATE TABLE IF NOT EXISTS chunk_sentences (
     chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
     spans BLOB NOT NULL,
@@ -448,8 +450,10 @@ class Store:
         return {row["id"]: row for row in _among(db, select, "id", chunk_ids)}
 
     def chunk_documents(self, db: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, str]:
-        """The document of each of those chunks that exist in this snapshot."""
-        return dict(_among(db, "SELECT id, document_id FROM chunks", "id", chunk_ids))
+        """The document of each of those chunks that exist in this snapshot (read from
+        the index that pairs them: a search asks it of every candidate)."""
+        select = "SELECT id, document_id FROM chunks INDEXED BY chunks_id_document"
+        return dict(_among(db, select, "id", chunk_ids))
 
     def chunk_ids(self, db: sqlite3.Connection, filters: Filters | None) -> np.ndarray:
         """Ids of the chunks whose document passes the filters."""

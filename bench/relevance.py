@@ -1,12 +1,14 @@
 """Relevance of lexical, dense and hybrid search, measured with `kb eval`.
 
-    .venv/bin/python bench/relevance.py [--model NAME] [--sets piaf,probe,corpus] [--fusion F]
+    .venv/bin/python bench/relevance.py [--model NAME] [--sets piaf,probe,corpus,nonsense]
+        [--fusion F]
 
 Builds (once, then reuses) a knowledge base per corpus under bench/out/<model>/ with
 `kb ingest`, then runs `kb eval --json` for every mode and prints one table:
-PIAF (500 real French questions), the English→French probe (30 of them translated)
-and the sample corpus dev set (corpus/eval/): nDCG@10, Recall@10, MRR@10, the answer
-phrase in a top-3 snippet, the 'no close match' flag on off-topic and on answerable
+PIAF (500 real French questions), the English→French probe (30 of them translated),
+the sample corpus dev set (corpus/eval/) and strings that nothing answers
+(bench/nonsense.jsonl, searched on the sample corpus): nDCG@10, Recall@10, MRR@10, the
+answer phrase in a top-3 snippet, the 'no close match' flag on off-topic and on answerable
 questions, and nDCG@10 per kind of question.
 """
 
@@ -35,6 +37,9 @@ SETS = {
         ROOT / "corpus" / "eval" / "qrels.tsv",
         "text",
     ),
+    # strings typed at a search box that no document answers (letters, greetings,
+    # placeholders, figures): only the 'no close match' flag and the count apply
+    "nonsense": ("sample", ROOT / "corpus", ROOT / "bench" / "nonsense.jsonl", None, "text"),
 }
 MODES = ("lexical", "dense", "hybrid")
 
@@ -85,9 +90,12 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, mode, f in rows:
+        ranked = [
+            f"{f[k]:.3f}" if f["queries"] else "–" for k in ("ndcg@10", "recall@10", "mrr@10")
+        ]
         print(
-            f"| {name} | {mode} | {f['queries']} | {f['ndcg@10']:.3f} | "
-            f"{f['recall@10']:.3f} | {f['mrr@10']:.3f} | {share(f['answer_visible@3 %'])} | "
+            f"| {name} | {mode} | {f['queries']} | {' | '.join(ranked)} | "
+            f"{share(f['answer_visible@3 %'])} | "
             f"{share(f['off_topic_flagged %'])} | {share(f['answerable_flagged %'])} | "
             f"{counts(f)} |"
         )

@@ -127,6 +127,9 @@ class Ranked:
     standing: float | None = None
     """How far the best dense candidate stands out from the whole base
     (`PassageMoments.standing`); None without a dense leg or on a small base."""
+    words_met: bool | None = None
+    """Whether a word of the query, a stem or a translation of one, occurs in the base;
+    None when the lexical leg did not run."""
 
 
 def passage_of(row: Mapping[str, Any], score: float) -> Passage:
@@ -198,6 +201,7 @@ class Searcher:
             ranked.scores = dict(ranked.similarity)
             return ranked
         weight = self.lexical_weight(query)
+        ranked.words_met = weight > 0 or bool(lexical)
         if self.fusion == "rrf":
             order = sorted(ranked.similarity, key=lambda i: -ranked.similarity[i])
             ranked.scores = rrf([order, [i for i, _ in lexical]], self.rrf_k, [1.0, weight])
@@ -330,9 +334,17 @@ class Searcher:
         for a spread, its best passage does not stand out from the whole base either
         (`close_standing`). A question that nothing answers finds passages only as
         close as the base at large is to its subject; one phrased in other words or
-        another language may score lower but still stands out. With KB_LOW_CONFIDENCE
-        set, its threshold alone decides."""
-        if self.low_confidence is None or best >= self.low_confidence:
+        another language may score lower but still stands out. For a calibrated
+        model, a hybrid search whose words meet nothing in the base (no word, stem or
+        dictionary translation of one occurs in it: a string of letters, a greeting,
+        a name the base never mentions) has no close match whatever its similarity:
+        the model places such strings as close to some passages as real questions
+        to their answers. With KB_LOW_CONFIDENCE set, its threshold alone decides."""
+        if self.low_confidence is None:
+            return True
+        if self.close_standing is not None and ranked.words_met is False:
+            return False
+        if best >= self.low_confidence:
             return True
         return (
             self.close_standing is not None

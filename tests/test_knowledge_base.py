@@ -495,6 +495,28 @@ def test_a_weak_best_match_is_close_when_it_stands_out_from_the_base(tmp_path):
         assert kb.search("jardin partagé des habitants").low_confidence
 
 
+class CloseToAll(TinyEncoder):
+    """A calibrated encoder whose threshold every best similarity passes."""
+
+    close_match = -1.0
+    close_standing = 1.2
+
+
+def test_a_query_whose_words_meet_nothing_in_the_base_has_no_close_match(tmp_path):
+    with KnowledgeBase(tmp_path / "kb", encoder=CloseToAll()) as kb:
+        kb.add(passages(60))
+        junk = kb.search("zzqx wvkj")
+        assert junk.low_confidence and junk.total == 0 and junk.results
+        # a word of the base, or a translation of one, is evidence enough
+        assert not kb.search("jardin zzqx").low_confidence
+        assert not kb.search("garden").low_confidence
+        # a search by meaning alone has no words to check
+        assert not kb.search("zzqx wvkj", mode="dense").low_confidence
+    settings = Settings(low_confidence=-1.0)
+    with KnowledgeBase(tmp_path / "kb", encoder=CloseToAll(), settings=settings) as kb:
+        assert not kb.search("zzqx wvkj").low_confidence  # the set threshold alone decides
+
+
 def test_low_confidence_follows_the_threshold(tmp_path):
     for threshold, expected in ((0.99, True), (-1.0, False)):
         folder = tmp_path / str(threshold)

@@ -44,13 +44,16 @@ def evaluate(
             figures["per_query"] = scores.per_query
         click.echo(json.dumps(figures))
         return
-    table = Table(title=f"{queries.name} — {mode}")
-    for name in ("kind", "queries", "nDCG@10", "Recall@10", "MRR@10"):
-        table.add_column(name, justify="left" if name == "kind" else "right")
-    rows = [("all", scores), *scores.by_kind.items()] if len(scores.by_kind) > 1 else []
-    for kind, f in rows or [("all", scores)]:
-        table.add_row(kind, str(f.queries), f"{f.ndcg:.3f}", f"{f.recall:.3f}", f"{f.mrr:.3f}")
-    out.print(table)
+    if scores.queries:
+        table = Table(title=f"{queries.name} — {mode}")
+        for name in ("kind", "queries", "nDCG@10", "Recall@10", "MRR@10"):
+            table.add_column(name, justify="left" if name == "kind" else "right")
+        rows = [("all", scores), *scores.by_kind.items()] if len(scores.by_kind) > 1 else []
+        for kind, f in rows or [("all", scores)]:
+            table.add_row(kind, str(f.queries), f"{f.ndcg:.3f}", f"{f.recall:.3f}", f"{f.mrr:.3f}")
+        out.print(table)
+    else:
+        out.print(f"{queries.name} — {mode}: no answerable query, so no ranking to score")
     for name, value in figures.items():
         if name.endswith("%") and value is not None:
             out.print(f"{name}: {value:.1f}")

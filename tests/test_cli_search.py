@@ -70,6 +70,17 @@ def test_eval_prints_the_figures(home, judged):
     assert "documents counted (mean total)" in table
 
 
+def test_eval_of_questions_that_nothing_answers_prints_no_ranking_figures(home, tmp_path):
+    queries = tmp_path / "nothing.jsonl"
+    queries.write_text(
+        json.dumps({"_id": "n1", "text": "zzqx wvkj", "kind": "off-topic"}) + "\n",
+        encoding="utf-8",
+    )
+    printed = stdout_of(kb(home, "eval", str(queries)))
+    assert "no answerable query, so no ranking to score" in printed
+    assert "nDCG@10" not in printed and "off_topic_flagged %" in printed
+
+
 def test_eval_refuses_bad_lines_and_bad_filters(home, tmp_path):
     queries = tmp_path / "bad.jsonl"
     queries.write_text('{"_id": "q1"}\n', encoding="utf-8")

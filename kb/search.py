@@ -32,7 +32,7 @@ from kb.sentences import scores_of_many
 from kb.settings import Settings
 from kb.snippet import make_snippet
 from kb.store import Store
-from kb.text import sentences
+from kb.text import WORD, fold, sentences
 from kb.types import Document, Filters, Passage, SearchResponse, SearchResult, Snippet
 
 MODES = ("hybrid", "dense", "lexical")
@@ -291,6 +291,7 @@ class Searcher:
         documents = self.store.documents_by_id(db, [r.document.id for r in page])
         for result in page:
             result.document = documents[result.document.id]
+            shown_with_content(result)
         if snippets:
             self.add_snippets(page, query, ranked)
         facets = count_values(ranked.rows[g.chunk_ids[0]]["facets"] for g in passing)
@@ -416,6 +417,20 @@ def result_of(
         score=group.score,
         passages=passages[1:],
     )
+
+
+def shown_with_content(result: SearchResult) -> None:
+    """Show a result by a passage with content of its own: a passage whose words, figures
+    aside, all belong to its document's title and authors (a byline and its date under
+    the title) gives way to the document's next best passage. Its vector, the title's
+    context and little else, is often the closest to a question about the document's
+    subject; the document's rank stays what its passages earned."""
+    document = result.document
+    known = set(WORD.findall(fold(" ".join([document.title, *document.authors]))))
+    words = {w for w in WORD.findall(fold(result.passage.text)) if not w.isdigit()}
+    if result.passages and words <= known:
+        result.passages.append(result.passage)
+        result.passage = result.passages.pop(0)
 
 
 def stands_out(similarity: float, others: np.ndarray, near_best: float) -> bool:

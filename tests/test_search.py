@@ -6,7 +6,8 @@ import json
 
 import numpy as np
 
-from kb.search import group_by_document, result_of, stands_out
+from kb.search import Grouped, group_by_document, result_of, shown_with_content, stands_out
+from kb.types import Document
 
 
 def row(chunk_id: int, document_id: str, kind: str) -> dict:
@@ -56,3 +57,24 @@ def test_a_document_counts_when_its_meaning_stands_out_from_the_candidates():
     assert stands_out(0.80, others, 0.07) and not stands_out(0.78, others, 0.07)
     # too few candidates to tell: every one counts
     assert stands_out(0.7, np.array([0.9, 0.8, 0.7]), 0.0)
+
+
+def test_a_result_is_shown_by_a_passage_with_content_of_its_own():
+    rows = {
+        1: {**row(1, "sheet", "practice-sheet"), "text": "Anne Martin, Paul Roux — 2024-05-06"},
+        2: {**row(2, "sheet", "practice-sheet"), "text": "Les habitants cultivent 40 parcelles."},
+    }
+    scores = {1: 0.9, 2: 0.8}
+    title = "Fiche pratique – Un jardin partagé (Anne Martin)"
+
+    def shown(authors: list[str], chunk_ids: tuple[int, ...]) -> list[int]:
+        result = result_of(Grouped("sheet", 0.9, chunk_ids), scores, rows)
+        result.document = Document(id="sheet", title=title, authors=authors)
+        shown_with_content(result)
+        return [result.passage.chunk_id, *(p.chunk_id for p in result.passages)]
+
+    # the byline (the authors and a date) gives way to the passage that says something
+    assert shown(["Anne Martin", "Paul Roux"], (1, 2)) == [2, 1]
+    # a passage with a word of its own stays first; a byline alone is still shown
+    assert shown(["Anne Martin"], (1, 2)) == [1, 2]
+    assert shown(["Anne Martin", "Paul Roux"], (1,)) == [1]

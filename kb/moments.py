@@ -54,7 +54,7 @@ class PassageMoments:
         return moments
 
     def add_all(self, vectors: Iterable[tuple[str | None, np.ndarray]]) -> None:
-        """Count in (language, vectors) pairs, by the thousand rows."""
+        """Count in (language, vectors) pairs, BUILD_ROWS rows of a language at a time."""
         pending: dict[str, list[np.ndarray]] = {}
         rows_pending: dict[str, int] = {}
         for language, rows in vectors:

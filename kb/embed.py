@@ -240,12 +240,12 @@ class E5SmallEncoder(Encoder):
 
     def __init__(self, batch: int = 4) -> None:
         self.batch = batch
-        self._queries: Encoder | QueryEngine | None = None
+        self._queries = _query_engine()
         self._passages: SentenceTransformerEncoder | None = None
         self._load_lock = threading.Lock()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._query_encoder().encode_queries(texts)
+        return self._queries.encode_queries(texts)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -254,15 +254,6 @@ class E5SmallEncoder(Encoder):
 
     def use_one_thread(self) -> None:
         self._passage_encoder().use_one_thread()
-
-    def _query_encoder(self) -> Encoder | QueryEngine:
-        """Loaded on the first query: the process that embeds a server's uploads never
-        holds it."""
-        if self._queries is None:
-            with self._load_lock:
-                if self._queries is None:
-                    self._queries = _query_engine()
-        return self._queries
 
     def _passage_encoder(self) -> SentenceTransformerEncoder:
         if self._passages is None:

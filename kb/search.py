@@ -324,11 +324,9 @@ class Searcher:
         if ranked.fused and results:
             floor = MATCH_SHARE * results[0].score
             similarities = np.array([self.similarity_of(r, ranked) for r in results])
-            near_best = self.relevance_cut / 2
+            out = stand_out(similarities, self.relevance_cut / 2)
             return [
-                r
-                for r, similarity in zip(results, similarities, strict=True)
-                if r.score >= floor and stands_out(similarity, similarities, near_best)
+                r for r, standing in zip(results, out, strict=True) if r.score >= floor and standing
             ]
         return [r for r in results if self.similarity_of(r, ranked) >= best - self.relevance_cut]
 
@@ -439,14 +437,15 @@ def shown_with_content(result: SearchResult) -> None:
         result.passage = result.passages.pop(0)
 
 
-def stands_out(similarity: float, others: np.ndarray, near_best: float) -> bool:
-    """Whether a document's `similarity` stands out from the candidate documents'
-    (`others`, its own included): within `near_best` of the best, or at least STAND_OUT
-    standard deviations above their mean. Too few candidates tell nothing: yes."""
-    if len(others) < STAND_OUT_FROM or similarity >= others.max() - near_best:
-        return True
-    spread = float(others.std()) or 1.0
-    return (similarity - float(others.mean())) / spread >= STAND_OUT
+def stand_out(similarities: np.ndarray, near_best: float) -> np.ndarray:
+    """Which candidate documents' `similarities` stand out from all of them: within
+    `near_best` of the best, or at least STAND_OUT standard deviations above their
+    mean. Too few candidates tell nothing: all do."""
+    if len(similarities) < STAND_OUT_FROM:
+        return np.ones(len(similarities), dtype=bool)
+    spread = float(similarities.std()) or 1.0
+    z = (similarities - float(similarities.mean())) / spread
+    return (similarities >= similarities.max() - near_best) | (z >= STAND_OUT)
 
 
 def sentence_scores(

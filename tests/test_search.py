@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from kb.search import Grouped, group_by_document, result_of, shown_with_content, stands_out
+from kb.search import Grouped, group_by_document, result_of, shown_with_content, stand_out
 from kb.types import Document
 
 
@@ -50,13 +50,12 @@ def test_a_document_scores_by_its_best_passages_and_a_summary_yields_to_its_deta
 
 def test_a_document_counts_when_its_meaning_stands_out_from_the_candidates():
     # Seven candidate documents (mean 0.814): those above the mean count ...
-    others = np.array([0.86, 0.85, 0.845, 0.80, 0.79, 0.78, 0.77])
-    assert stands_out(0.86, others, 0.0) and stands_out(0.845, others, 0.0)
-    assert not stands_out(0.80, others, 0.0) and not stands_out(0.77, others, 0.0)
+    similarities = np.array([0.86, 0.85, 0.845, 0.80, 0.79, 0.78, 0.77])
+    assert stand_out(similarities, 0.0).tolist() == [True] * 3 + [False] * 4
     # ... and those within the margin of the best
-    assert stands_out(0.80, others, 0.07) and not stands_out(0.78, others, 0.07)
+    assert stand_out(similarities, 0.065).tolist() == [True] * 4 + [False] * 3
     # too few candidates to tell: every one counts
-    assert stands_out(0.7, np.array([0.9, 0.8, 0.7]), 0.0)
+    assert stand_out(np.array([0.9, 0.8, 0.7]), 0.0).tolist() == [True] * 3
 
 
 def test_a_result_is_shown_by_a_passage_with_content_of_its_own():

@@ -49,7 +49,7 @@ _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (_QK // 2,))])
 _F32, _Q4 = 0, 1
 _METASPACE = "\u2581"
 _FOLDER_PREFIX = "multilingual-e5-small-q4-"
-_LAYOUT = 2  # bump when the written folder changes, so caches are rebuilt
+_LAYOUT = 3  # bump when the written folder changes, so caches are rebuilt
 
 
 def source_path() -> Path:
@@ -107,7 +107,19 @@ def ensure_converted(source: Path | None = None) -> Path:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _remove_older_layouts(target)
     return target
+
+
+def _remove_older_layouts(target: Path) -> None:
+    """Remove the conversions of the same model in an older layout (about 600 MB each),
+    which this version no longer reads. A process still running an older version keeps
+    what it has loaded; one started later converts again."""
+    stem = target.name.removesuffix(f"-v{_LAYOUT}")
+    for folder in target.parent.glob(f"{stem}-v*"):
+        layout = folder.name.removeprefix(f"{stem}-v")
+        if layout.isdigit() and int(layout) < _LAYOUT:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def load_model(precision: str = "auto") -> SentenceTransformer:

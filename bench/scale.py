@@ -9,7 +9,7 @@ being long and a practice sheet short), one `KnowledgeBase.add` per document as
 `kb ingest` does, then ends the run as `kb ingest` does. Vectors come from a hashed
 encoder (a unit vector drawn from the text's hash, 384 dimensions, under the default
 model's name), so that embedding costs nothing and only Savoir-faire's own pipeline is
-timed. After each step it measures, on 60 PIAF questions: hybrid, dense and lexical
+timed. After each step it measures, on 180 PIAF questions: hybrid, dense and lexical
 search p50 / p95 (engine only: the query vector is known in advance), the dense leg's
 recall@10 and @100 against exact search (hashed vectors are uniformly random
 directions, the hardest case for an approximate index), resident memory (now and
@@ -174,7 +174,9 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=ROOT / "bench" / "out" / "scale")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--step", type=int, default=10_000, help="passages added per step")
-    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument(
+        "--queries", type=int, default=180, help="distinct PIAF questions timed per figure"
+    )
     parser.add_argument("--no-serve", action="store_true", help="skip the real-encoder run")
     args = parser.parse_args()
     if args.home.exists() and any(args.home.iterdir()):

@@ -225,11 +225,13 @@ class MemoryLexical:
             term = snapshot.terms.get(stem)
             if term is None:
                 continue
-            words, _ = snapshot.postings(2 * term)
-            stemmed, _ = snapshot.postings(2 * term + 1)
-            if len(words) + len(stemmed) == 0 or max(len(words), len(stemmed)) > limit:
+            words, stemmed = snapshot.count(2 * term), snapshot.count(2 * term + 1)
+            if words + stemmed == 0 or max(words, stemmed) > limit:
                 continue
-            if len(words) + len(stemmed) <= limit or len(np.union1d(words, stemmed)) <= limit:
+            if words + stemmed <= limit or (
+                len(np.union1d(snapshot.postings(2 * term)[0], snapshot.postings(2 * term + 1)[0]))
+                <= limit
+            ):
                 kept.append(stem)
         return tuple(sorted(kept))
 
@@ -238,9 +240,7 @@ class MemoryLexical:
         known = set()
         for term in query.terms:
             found = snapshot.terms.get(term)
-            if found is not None and (
-                len(snapshot.postings(2 * found)[0]) or len(snapshot.postings(2 * found + 1)[0])
-            ):
+            if found is not None and (snapshot.count(2 * found) or snapshot.count(2 * found + 1)):
                 known.add(term)
         return known
 

@@ -164,6 +164,17 @@ class Snapshot:
             rows, freqs = rows[keep], freqs[keep]
         return rows, freqs
 
+    def count(self, key: int) -> int:
+        """How many live postings a key has, without gathering them: the lengths of its
+        spans, less their dead positions when there are any."""
+        total = 0
+        for part in (*self.segments, self.delta):
+            start, end = part.span(key)
+            if end > start:
+                alive = self.alive[part.rows[start:end]] if self.dead else None
+                total += end - start if alive is None else int(np.count_nonzero(alive))
+        return total
+
     def scores(self, keys: list[int]) -> np.ndarray:
         """FTS5's bm25 (negated: higher is better) per position, 0 where no key matches;
         each key is one phrase (sqlite's fts5_aux.c, fts5Bm25Function)."""

@@ -190,6 +190,22 @@ def test_an_older_snapshot_is_unchanged_by_later_commits(tmp_path):
         assert leg._snapshot.ids.base is snapshots[-1].ids.base  # one array, not 39
 
 
+def test_a_word_only_removed_passages_held_is_no_longer_known(base, monkeypatch):
+    base.add([Document(id="gone", title="Zzquux", chunks=[Chunk("Zzquux jardins partagés.")])])
+    leg, table = base.backend.lexical, FtsLexical(base.store)
+    query = AnalysedQuery.of("zzquux jardins")
+    assert leg.known_terms(query) >= {"zzquux"}
+    base.remove("gone")
+    assert leg._snapshot.dead  # its passage stays in the segments, marked dead
+    monkeypatch.setattr("kb.fts.COMMON_FLOOR", 1)
+    monkeypatch.setattr("kb.fts.COMMON_TRANSLATION", 0.3)
+    with base.store.snapshot():
+        known = leg.known_terms(query)
+        assert "zzquux" not in known and known == table.known_terms(query)
+        stems = ("zzquux", "jardin", "econom", "velo")
+        assert leg._selective(stems) == table._selective(stems)
+
+
 def test_documents_replaced_and_removed_rank_as_in_fts5(base):
     base.add(documents(3, 10))  # the same ids: every passage of d0..d9 replaced
     base.remove("d11")

@@ -54,9 +54,16 @@ def stems(text: str, language: str | None) -> str:
     return " ".join(stemmer(language).stemWords(words(text, language)))
 
 
+@cache
+def query_stop_words() -> frozenset[str]:
+    """The stop words of every query language (their union took 50 µs, three times a
+    search)."""
+    return frozenset().union(*(stop_words(lang) for lang in QUERY_LANGUAGES))
+
+
 def content_words(query: str) -> list[str]:
     """Distinct folded words of a query, without the stop words of any query language."""
-    stops = frozenset().union(*(stop_words(lang) for lang in QUERY_LANGUAGES))
+    stops = query_stop_words()
     every = dict.fromkeys(WORD.findall(fold(query)))
     return [w for w in every if (len(w) > 1 or w.isdigit()) and w not in stops]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -453,14 +454,19 @@ def sentence_scores(
 ) -> list[float]:
     """The stored sentence scores laid on a text's sentence `spans`
     (`kb.text.sentences`): each sentence gets the score of the stored span that holds
-    its start, 0 when none does."""
-    pairs = np.asarray(stored[0]).reshape(-1, 2)
-    if not len(pairs) or not spans:
+    its start, 0 when none does. (A passage has a few sentences: plain lists beat
+    numpy's calls here.)"""
+    pairs = np.asarray(stored[0]).reshape(-1, 2).tolist()
+    if not pairs or not spans:
         return [0.0] * len(spans)
-    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
-    at = np.maximum(np.searchsorted(pairs[:, 0], starts, side="right") - 1, 0)
-    inside = (pairs[at, 0] <= starts) & (starts < pairs[at, 1])
-    return np.where(inside, np.asarray(stored[1], dtype=np.float64)[at], 0.0).tolist()
+    starts = [a for a, _ in pairs]
+    values = np.asarray(stored[1], dtype=np.float64).tolist()
+    out = []
+    for start, _ in spans:
+        at = max(bisect_right(starts, start) - 1, 0)
+        a, b = pairs[at]
+        out.append(values[at] if a <= start < b else 0.0)
+    return out
 
 
 def mean_vector(vectors: np.ndarray) -> np.ndarray:

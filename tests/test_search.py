@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
-from kb.search import Grouped, group_by_document, result_of, shown_with_content, stand_out
+from kb.search import (
+    Grouped,
+    group_by_document,
+    result_of,
+    sentence_scores,
+    shown_with_content,
+    stand_out,
+)
 from kb.types import Document
 
 
@@ -77,3 +85,14 @@ def test_a_result_is_shown_by_a_passage_with_content_of_its_own():
     # a passage with a word of its own stays first; a byline alone is still shown
     assert shown(["Anne Martin"], (1, 2)) == [1, 2]
     assert shown(["Anne Martin", "Paul Roux"], (1,)) == [1]
+
+
+def test_stored_sentence_scores_are_laid_on_the_texts_sentences():
+    # Stored at ingest: [0, 80) alone, [81, 330) two sentences joined, [501, 800).
+    stored = (
+        np.array([[0, 80], [81, 330], [501, 800]], np.int32),
+        np.array([0.8, 0.82, 0.85], np.float32),
+    )
+    spans = [(0, 80), (81, 200), (201, 330), (331, 500), (501, 640), (641, 800)]
+    assert sentence_scores(spans, stored) == pytest.approx([0.8, 0.82, 0.82, 0.0, 0.85, 0.85])
+    assert sentence_scores(spans, (np.zeros((0, 2), np.int32), np.zeros(0))) == [0.0] * 6

@@ -191,16 +191,16 @@ class Searcher:
         if mode in ("hybrid", "lexical"):
             lexical = self.lexical.search(query, depth, filters)
         if mode == "lexical":
-            rows = self.candidate_rows(db, [i for i, _ in lexical])
-            return Ranked(dict(lexical), rows)
+            documents = self.store.chunk_documents(db, [i for i, _ in lexical])
+            return Ranked(dict(lexical), self.candidate_rows(db, documents))
         vector = self.query_vector(query.text)
         hits = self.dense.search(vector, depth, filters)
         candidates = list(dict.fromkeys([i for i, _ in hits] + [i for i, _ in lexical]))
-        rows = self.candidate_rows(db, candidates)
-        ranked = Ranked({}, rows)
+        documents, packed = self.store.chunk_documents_and_sentences(db, candidates)
+        ranked = Ranked({}, self.candidate_rows(db, documents))
         if hits and self.means is not None:
             ranked.standing = self.means.standing(vector, hits[0][1])
-        self._dense_scores(db, vector, hits, ranked)
+        self._dense_scores(db, vector, hits, ranked, packed)
         if mode == "dense":
             ranked.scores = dict(ranked.similarity)
             return ranked
@@ -210,15 +210,14 @@ class Searcher:
             order = sorted(ranked.similarity, key=lambda i: -ranked.similarity[i])
             ranked.scores = rrf([order, [i for i, _ in lexical]], self.rrf_k, [1.0, weight])
             return ranked
-        language = {i: row["language"] or "" for i, row in rows.items()}
+        language = {i: row["language"] or "" for i, row in ranked.rows.items()}
         ranked.scores = combine(ranked.similarity, lexical, self.dense_share, weight, language)
         ranked.fused = True
         return ranked
 
-    def candidate_rows(self, db: sqlite3.Connection, chunk_ids: list[int]) -> dict[int, dict]:
-        """Document id, language, kind and facet values of each candidate chunk (the
-        texts are read for the shown page only)."""
-        documents = self.store.chunk_documents(db, chunk_ids)
+    def candidate_rows(self, db: sqlite3.Connection, documents: dict[int, str]) -> dict[int, dict]:
+        """Document id, language, kind and facet values of each candidate chunk, given
+        its document (the texts are read for the shown page only)."""
         values = self.facets.of_passages(db, documents)
         rows = {}
         for chunk_id, doc_id in documents.items():
@@ -239,11 +238,12 @@ class Searcher:
         vector: np.ndarray,
         hits: list[tuple[int, float]],
         ranked: Ranked,
+        packed: list[tuple[int, bytes, bytes]],
     ) -> None:
-        """Each candidate's dense score: its similarity mixed with its best sentence's,
-        less its language's offset; and its sentence scores, for the snippets."""
+        """Each candidate's dense score: its similarity mixed with its best sentence's
+        (from its `packed` sentences), less its language's offset; and its sentence
+        scores, for the snippets."""
         offsets = self.means.offsets(vector) if self.means is not None else {}
-        packed = self.store.packed_sentences(db, list(ranked.rows))
         ranked.sentence_scores, best_sentence = scores_of_many(packed, self.dense.dim, vector)
         found = dict(hits)
         # Passages found by words alone: scored by the dense leg when it holds their

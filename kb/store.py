@@ -455,6 +455,22 @@ class Store:
         select = "SELECT id, document_id FROM chunks INDEXED BY chunks_id_document"
         return dict(_among(db, select, "id", chunk_ids))
 
+    def chunk_documents_and_sentences(
+        self, db: sqlite3.Connection, chunk_ids: Sequence[int]
+    ) -> tuple[dict[int, str], list[tuple[int, bytes, bytes]]]:
+        """`chunk_documents` and `packed_sentences` of those chunks in one read: a
+        search by meaning asks both of every candidate."""
+        select = (
+            "SELECT c.id, c.document_id, s.spans, s.vectors FROM chunks c "
+            "INDEXED BY chunks_id_document LEFT JOIN chunk_sentences s ON s.chunk_id = c.id"
+        )
+        documents, packed = {}, []
+        for chunk_id, document_id, spans, vectors in _among(db, select, "c.id", chunk_ids):
+            documents[chunk_id] = document_id
+            if spans is not None:
+                packed.append((chunk_id, spans, vectors))
+        return documents, packed
+
     def chunk_ids(self, db: sqlite3.Connection, filters: Filters | None) -> np.ndarray:
         """Ids of the chunks whose document passes the filters."""
         where, params = filter_sql(filters)

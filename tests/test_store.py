@@ -89,3 +89,15 @@ def test_themes_round_trip(store):
     with store.snapshot() as db:
         [(theme, vector)] = store.themes(db)
     assert theme == themes[0] and vector.shape == (4,)
+
+
+def test_a_search_reads_its_candidates_documents_and_sentences_at_once(store):
+    with store.transaction() as db:
+        a = store.put_document(db, document("a"), vectors(2))
+        b = store.put_document(db, document("b", chunks=[Chunk("seul")]), vectors(1))
+        store.set_sentence_vectors(db, {a[1]: (b"spans", b"vectors")})
+    with store.snapshot() as db:
+        documents, packed = store.chunk_documents_and_sentences(db, [*a, *b, 10_000])
+        assert documents == store.chunk_documents(db, [*a, *b, 10_000])
+        assert packed == store.packed_sentences(db, [*a, *b]) == [(a[1], b"spans", b"vectors")]
+    assert documents == {a[0]: "a", a[1]: "a", b[0]: "b"}  # an unknown id is left out

@@ -128,36 +128,63 @@ def load_model(precision: str = "auto") -> SentenceTransformer:
     ``precision`` is ``"float32"``, ``"bfloat16"`` or ``"auto"``. With bfloat16 the
     linear layers hold bfloat16 weights and the encoder runs under ``torch.autocast``:
     matrix products in bfloat16; embeddings, layer norms, softmax, pooling and
-    normalisation in float32. Where the CPU multiplies bfloat16 natively that is about
-    2x faster than float32 with cosine > 0.9999 to it (a model cast wholly to bfloat16
-    drifts further). ``"auto"`` picks bfloat16 on CPUs with AVX512-BF16 or AMX and
-    float32 elsewhere, where bfloat16 would be emulated.
+    normalisation in float32, with cosine > 0.9999 to float32 (a model cast wholly to
+    bfloat16 drifts further). ``"auto"`` takes float32 where the CPU has no bfloat16
+    products, and elsewhere the precision measured faster on this machine
+    (`kb.precision`: measured the first time, then remembered).
     """
-    import torch
-    from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
+    from kb import precision as measured
+
     transformers_logging.disable_progress_bar()
-    if precision == "auto":
-        precision = "bfloat16" if _native_bfloat16() else "float32"
-    if precision not in ("float32", "bfloat16"):
+    if precision not in ("auto", "float32", "bfloat16"):
         raise ValueError(f"unknown precision {precision!r}")
-    model = SentenceTransformer(str(ensure_converted()), device="cpu")
+    model = _sentence_transformer()
+    if precision == "auto":
+        if not _native_bfloat16():
+            return model
+        folder = cache_dir() / "models"
+        precision = measured.remembered(folder)
+        if precision is None:
+            encode = functools.partial(
+                model.encode, batch_size=measured.BATCH, show_progress_bar=False
+            )
+            speeds = {"float32": measured.passages_per_second(encode)}
+            _to_bfloat16(model)
+            speeds["bfloat16"] = measured.passages_per_second(encode)
+            precision = measured.faster(speeds)
+            measured.remember(folder, precision, speeds)
+            measured.log_choice(precision, speeds)
+            return model if precision == "bfloat16" else _sentence_transformer()
     if precision == "bfloat16":
-        encoder = model[0].auto_model
-        # Cast the linear layers once: autocast would otherwise recast every weight on
-        # every call (the same numbers, but a fixed cost per short query).
-        for module in encoder.modules():
-            if isinstance(module, torch.nn.Linear):
-                module.to(torch.bfloat16)
-        forward = encoder.forward
-
-        def autocast_forward(*args, **kwargs):
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                return forward(*args, **kwargs)
-
-        encoder.forward = autocast_forward
+        _to_bfloat16(model)
     return model
+
+
+def _sentence_transformer() -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(ensure_converted()), device="cpu")
+
+
+def _to_bfloat16(model: SentenceTransformer) -> None:
+    """Run `model`'s matrix products in bfloat16, under autocast."""
+    import torch
+
+    encoder = model[0].auto_model
+    # Cast the linear layers once: autocast would otherwise recast every weight on
+    # every call (the same numbers, but a fixed cost per short query).
+    for module in encoder.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(torch.bfloat16)
+    forward = encoder.forward
+
+    def autocast_forward(*args, **kwargs):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return forward(*args, **kwargs)
+
+    encoder.forward = autocast_forward
 
 
 def _native_bfloat16() -> bool:

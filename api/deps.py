@@ -25,9 +25,16 @@ MAX_VALUES = 50
 Value = Annotated[str, Query(max_length=MAX_VALUE_CHARS)]
 
 
+def no_values() -> list[str]:
+    """No values: the default of a repeatable parameter. pydantic reads a default
+    factory's signature on every request; a builtin's (`list`) is parsed from its text
+    each time (76 µs, four times a search), a function's is not (5 µs)."""
+    return []
+
+
 def values_query(description: str) -> Any:
     """A repeatable query parameter: bounded count, bounded length, empty by default."""
-    return Query(default_factory=list, max_length=MAX_VALUES, description=description)
+    return Query(default_factory=no_values, max_length=MAX_VALUES, description=description)
 
 
 def api_filters(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.cards_view import browse_counts, card_view, mark_results
-from api.deps import MAX_VALUE_CHARS, MAX_VALUES, get_kb
+from api.deps import MAX_VALUE_CHARS, MAX_VALUES, get_kb, no_values
 from api.highlight import segments, term_ranges
 from api.i18n import Translator, pick_language
 from api.templating import templates
@@ -53,7 +53,7 @@ PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 Values = Annotated[
     list[Annotated[str, Query(max_length=MAX_VALUE_CHARS)]],
-    Query(default_factory=list, max_length=MAX_VALUES),
+    Query(default_factory=no_values, max_length=MAX_VALUES),
 ]
 
 

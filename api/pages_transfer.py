@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.cards_view import card_view, trip_view
-from api.deps import MAX_VALUE_CHARS, get_kb
+from api.deps import MAX_VALUE_CHARS, get_kb, no_values
 from api.pages import PAGE_ERRORS, PageContext, Values
 from kb import Filters, KnowledgeBase
 
@@ -126,7 +126,7 @@ def dossier_page(
     kb: Annotated[KnowledgeBase, Depends(get_kb)],
     id: Annotated[
         list[Annotated[str, Query(max_length=300)]],
-        Query(default_factory=list, max_length=MAX_DOSSIER),
+        Query(default_factory=no_values, max_length=MAX_DOSSIER),
     ],
 ) -> HTMLResponse:
     """The practices of `?id=…` (the browser's dossier, put there by dossier.js), with

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 
-from api.deps import MAX_OFFSET, api_filters, get_kb
+from api.deps import MAX_OFFSET, api_filters, get_kb, no_values
 from api.errors import APIError
 from api.files import FILE_CSP_HEADER, content_disposition
 from api.schemas import (
@@ -111,7 +111,7 @@ def build_router(settings: Settings) -> APIRouter:
         kb: Annotated[KnowledgeBase, Depends(get_kb)],
         themes: Annotated[
             list[str],
-            Form(default_factory=list, description="Theme ids, repeated or comma-separated."),
+            Form(default_factory=no_values, description="Theme ids, repeated or comma-separated."),
         ],
         title: Annotated[str, Form(max_length=500)] = "",
         trip: Annotated[str, Form(max_length=200)] = "",

@@ -13,8 +13,9 @@ from api_support import API_KEY, fill, make_app
 from fastapi.testclient import TestClient
 
 from api.routes_search import logged
-from kb import Chunk, Document, TripInfo
+from kb import Chunk, Document, TripInfo, query_log
 from kb.query_log import normalise
+from kb.store import Store
 
 SHEET = "2026-bologne--fiche-epicerie.md"
 SCIC = "2022-copenhague--atelier-financement-scic.md"
@@ -182,6 +183,18 @@ def test_the_log_can_be_turned_off_and_forgets_old_searches(kb):
                    "VALUES ('2020-01-01T00:00:00+00:00', 'ancienne', 0, 1)")
     assert kb.log_search("SCIC", response) is not None
     assert [q.query for q in kb.insights().top] == ["scic"]
+
+
+def test_a_logged_search_waits_for_no_disk_flush(tmp_path):
+    # Written as the store writes (WAL, synchronous NORMAL): a search's log entry costs
+    # no fsync; the store's own connection does the same.
+    Store(tmp_path / "kb.sqlite").close()
+    db = query_log._connect(tmp_path / "kb.sqlite")
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    finally:
+        db.close()
 
 
 def test_normalised_queries_keep_no_address_or_phone_number():

@@ -23,6 +23,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, dry_run: bo
     from ingest.run import ingest_paths
 
     with open_kb(ctx) as kb, progress_bar(out) as progress:
+        if not dry_run:
+            kb.encoder.prepare()
         report = ingest_paths(kb, list(paths), prune=prune, dry_run=dry_run, progress=progress)
     print_report(out, report)
     if report.rejected:

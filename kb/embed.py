@@ -63,6 +63,11 @@ class Encoder(ABC):
         """Encode passages on the calling thread alone from now on (a server embeds
         uploads so: see `kb.background`). Nothing to do for an engine that does."""
 
+    def prepare(self) -> None:  # noqa: B027 - optional: most engines need nothing
+        """Make, in a process that may load what embedding passages needs, what
+        searching later needs (`kb ingest` does, before a server starts). Nothing to do
+        for most engines."""
+
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
@@ -255,6 +260,18 @@ class E5SmallEncoder(Encoder):
 
     def use_one_thread(self) -> None:
         self._passage_encoder().use_one_thread()
+
+    def prepare(self) -> None:
+        """Convert the model if this machine has not (on its first ingest, or after an
+        upgrade that changed the converted files, even when no passage is new), so that
+        queries run on onnxruntime, here and in every process started after: a server
+        never converts, as it never loads torch."""
+        from kb.e5_convert import ensure_converted
+        from kb.e5_query import QueryEngine
+
+        if not isinstance(self._queries, QueryEngine):
+            ensure_converted()
+            self._queries = _query_engine()
 
     def _passage_encoder(self) -> SentenceTransformerEncoder:
         if self._passages is None:

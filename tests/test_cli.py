@@ -20,6 +20,8 @@ from cli_support import (
 )
 from fastapi.testclient import TestClient
 
+from kb.embed import TinyEncoder
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -35,6 +37,16 @@ def built(tmp_path_factory):
 def home(built, tmp_path):
     """A copy of the built base that a test may change."""
     return shutil.copytree(built / "kb", tmp_path / "kb")
+
+
+def test_ingest_prepares_the_encoder_even_when_nothing_is_new(tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path / "corpus")
+    prepared = []
+    monkeypatch.setattr(TinyEncoder, "prepare", lambda self: prepared.append(True))
+    stdout_of(kb(tmp_path / "kb", "ingest", str(corpus)))
+    assert stdout_of(kb(tmp_path / "kb", "ingest", str(corpus))).strip() == "3 unchanged"
+    stdout_of(kb(tmp_path / "kb", "ingest", "--dry-run", str(corpus)))
+    assert prepared == [True, True]  # a dry run writes nothing, converts nothing
 
 
 def test_ingest_reports_adds_updates_rejections_and_prunes(tmp_path):

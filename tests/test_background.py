@@ -13,7 +13,7 @@ import pytest
 from api_support import auth, make_app
 from fastapi.testclient import TestClient
 
-from kb import Chunk, Document, KnowledgeBase
+from kb import Chunk, Document, KnowledgeBase, background
 from kb.background import LOWEST_PRIORITY, EmbeddingProcess
 from kb.embed import TinyEncoder
 
@@ -42,6 +42,19 @@ def test_the_embedding_process_gives_its_encoders_vectors_from_a_low_priority_ch
     finally:
         process.close()
     assert not process.running and not children(before)
+
+
+def test_the_child_makes_its_encoder_for_passages_only(monkeypatch):
+    made = []
+
+    def make(*args, **options):
+        made.append(options)
+        return TinyEncoder()
+
+    monkeypatch.setattr(background, "make_encoder", make)
+    monkeypatch.setattr(background, "_encoders", {})
+    background._encode_passages(("tiny", "", ""), TEXTS)  # what the child runs
+    assert made == [{"queries": False}]
 
 
 def test_after_its_child_dies_the_next_call_starts_another():

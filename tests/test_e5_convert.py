@@ -246,3 +246,15 @@ def test_ingest_prepares_the_query_engine_a_server_will_load(cache, tmp_path, mo
     encoder.prepare()  # converted already: nothing more
     assert conversions == [True]
     assert isinstance(make_encoder("e5-small")._queries, QueryEngine)  # a server's, later
+
+
+def test_a_passages_only_encoder_loads_no_query_engine_until_asked(cache, monkeypatch):
+    from kb.embed import make_encoder
+
+    monkeypatch.setenv("KB_CACHE_DIR", str(cache[0]))
+    passages_only = make_encoder("e5-small", queries=False)  # as kb.background makes it
+    assert passages_only._queries is None
+    assert passages_only.encode_passages(SENTENCES[:2]).shape == (2, 384)
+    assert passages_only._queries is None
+    asked = passages_only.encode_queries(SENTENCES[:1])  # loaded when a query comes
+    assert float(asked[0] @ make_encoder("e5-small").encode_queries(SENTENCES[:1])[0]) > 0.9999

@@ -91,5 +91,11 @@ def mark_results(kb: KnowledgeBase, cards: list[dict[str, Any]], qid: int | None
     for c in cards:
         c["practice"] = c["doc"].id in practices
         if qid is not None:
-            url, hash_, fragment = c["url"].partition("#")
-            c["url"] = f"{url}{'&' if '?' in url else '?'}qid={qid}{hash_}{fragment}"
+            c["url"] = _with_query_id(c["url"], qid)
+            for excerpt in c.get("excerpts", []):
+                excerpt["url"] = _with_query_id(excerpt["url"], qid)
+
+
+def _with_query_id(link: str, qid: int) -> str:
+    url, hash_, fragment = link.partition("#")
+    return f"{url}{'&' if '?' in url else '?'}qid={qid}{hash_}{fragment}"

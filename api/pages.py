@@ -124,6 +124,15 @@ def card(ctx: PageContext, result: SearchResult, q: str) -> dict[str, Any]:
         "heading": passage.heading,
         "page": passage.page,
         "snippet": segments(result.snippet.text, result.snippet.highlights),
+        "excerpts": [
+            {
+                "url": ctx.document_url(doc.id, p.position, q),
+                "heading": p.heading,
+                "snippet": segments(p.snippet.text, p.snippet.highlights),
+            }
+            for p in result.passages
+            if p.snippet
+        ],
     }
 
 

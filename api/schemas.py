@@ -45,6 +45,13 @@ class DocumentOut(Model):
     media_type: str | None = None
 
 
+class SnippetOut(Model):
+    text: str
+    highlights: list[tuple[int, int]] = Field(
+        default=[], description="[start, end) character ranges of `text` to highlight."
+    )
+
+
 class PassageOut(Model):
     chunk_id: int
     text: str
@@ -53,12 +60,10 @@ class PassageOut(Model):
     page: int | None = None
     position: int = 0
     score: float = 0.0
-
-
-class SnippetOut(Model):
-    text: str
-    highlights: list[tuple[int, int]] = Field(
-        default=[], description="[start, end) character ranges of `text` to highlight."
+    snippet: SnippetOut | None = Field(
+        default=None,
+        description="For a result's other passage scoring close to its best one: the "
+        "excerpt shown under the result's snippet.",
     )
 
 

@@ -154,6 +154,9 @@ def embed(
             "result": r,
             "url": document_url(base, r.document.id, r.passage.position),
             "snippet": segments(r.snippet.text, r.snippet.highlights),
+            "excerpts": [
+                segments(p.snippet.text, p.snippet.highlights) for p in r.passages if p.snippet
+            ],
         }
         for r in (response.results if response else [])
     ]

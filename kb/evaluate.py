@@ -7,8 +7,9 @@ name. A query of kind `off-topic` has no relevant document: nothing should answe
 
 Figures: nDCG@10, Recall@10 and MRR@10 over the answerable queries (overall and per
 kind); answer-visible@3, the share of queries with an `answer` phrase whose phrase
-shows in the snippet of one of the first three results; and how `low_confidence`
-flags the off-topic queries (it should) and the answerable ones (it should not).
+shows in what one of the first three results shows (its snippet or the excerpt of one
+of its other passages); and how `low_confidence` flags the off-topic queries (it
+should) and the answerable ones (it should not).
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ class Query:
 @dataclass
 class Ranking:
     """What a search showed for one query: the names each result answers to (document
-    id, file name), best first, the snippet texts, and its 'no close match' flag."""
+    id, file name), best first, the texts each result shows (its snippet, then the
+    excerpts of its other passages), and its 'no close match' flag."""
 
     names: list[set[str]]
-    snippets: list[str] = field(default_factory=list)
+    snippets: list[list[str]] = field(default_factory=list)
     low_confidence: bool = False
     total: int | None = None
     """How many documents the search counted as matches."""
@@ -161,10 +163,11 @@ def normalised(text: str) -> str:
     return _SPACE.sub(" ", fold(text.translate(_APOSTROPHES))).strip()
 
 
-def answer_visible(answer: str, snippets: list[str]) -> bool:
-    """Whether `answer` shows whole in one of the first ANSWER_DEPTH snippets."""
+def answer_visible(answer: str, snippets: list[list[str]]) -> bool:
+    """Whether `answer` shows whole in one text shown by the first ANSWER_DEPTH
+    results (each result's `snippets`: a phrase never spans two of them)."""
     phrase = normalised(answer)
-    return any(phrase in normalised(s) for s in snippets[:ANSWER_DEPTH])
+    return any(phrase in normalised(s) for shown in snippets[:ANSWER_DEPTH] for s in shown)
 
 
 def _mean(values: list[float]) -> float:

@@ -540,7 +540,10 @@ class KnowledgeBase:
             results = response.results
             return Ranking(
                 names=[{r.document.id, r.document.source or r.document.id} for r in results],
-                snippets=[r.snippet.text for r in results],
+                snippets=[
+                    [r.snippet.text, *(p.snippet.text for p in r.passages if p.snippet)]
+                    for r in results
+                ],
                 low_confidence=response.low_confidence,
                 total=response.total,
             )

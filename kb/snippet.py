@@ -18,6 +18,8 @@ SNIPPET_CHARS = 280
 FRAGMENTS = 2
 FRAGMENT_CHARS = 240
 """Most characters of one window of a longer passage."""
+EXCERPT_CHARS = 160
+"""Most characters of the one window shown of a result's other passage (`make_excerpt`)."""
 STEM_PREFIX = 5
 ANNOUNCED_CHARS = 120
 """Most characters a window takes beyond FRAGMENT_CHARS for the clause that its last one
@@ -132,12 +134,37 @@ def make_snippet(
     the clause its last one announces.
     `spans` are `kb.text.sentences(text)`, when the caller has them.
     """
+    return _snippet(text, query, sentence_scores, spans, FRAGMENTS, FRAGMENT_CHARS, SNIPPET_CHARS)
+
+
+def make_excerpt(
+    text: str,
+    query: str | AnalysedQuery,
+    sentence_scores: list[float] | None = None,
+    spans: list[tuple[int, int]] | None = None,
+) -> Snippet:
+    """A shorter snippet, for another passage of a result's document: its best window of
+    EXCERPT_CHARS (the whole passage when it fits), ranked as `make_snippet` ranks."""
+    return _snippet(text, query, sentence_scores, spans, 1, EXCERPT_CHARS, EXCERPT_CHARS)
+
+
+def _snippet(
+    text: str,
+    query: str | AnalysedQuery,
+    sentence_scores: list[float] | None,
+    spans: list[tuple[int, int]] | None,
+    fragments: int,
+    fragment_chars: int,
+    whole_chars: int,
+) -> Snippet:
+    """`fragments` windows of `fragment_chars` of `text`, or all of it when it fits in
+    `whole_chars` (see `make_snippet`)."""
     if isinstance(query, str):
         query = AnalysedQuery.of(query)
     spans = (spans if spans is not None else sentences(text)) or [(0, len(text))]
     ranges = highlight_ranges(text, query)
     limits: dict[int, int] = {}
-    if len(text) <= SNIPPET_CHARS:
+    if len(text) <= whole_chars:
         windows = [(spans[0][0], spans[-1][1])]
     else:
         hits = [sum(1 for s, _ in ranges if a <= s < b) for a, b in spans]
@@ -151,11 +178,11 @@ def make_snippet(
 
         windows = []
         for best in sorted(range(len(spans)), key=rank, reverse=True):
-            if len(windows) == FRAGMENTS:
+            if len(windows) == fragments:
                 break
             if any(a <= spans[best][0] < b for a, b in windows):
                 continue
-            start, end = _window(spans, best, FRAGMENT_CHARS)
+            start, end = _window(spans, best, fragment_chars)
             end, extra = _announced(text, spans, end)
             lead = _lead_in(text, spans, best)
             if any(a <= lead < b for a, b in windows):
@@ -170,7 +197,7 @@ def make_snippet(
     for start, end in windows:
         prefix = "… " if start > 0 and not (parts and parts[-1].endswith("…")) else ""
         separator = " " if parts else ""
-        chars = FRAGMENT_CHARS if len(windows) > 1 else SNIPPET_CHARS
+        chars = fragment_chars if len(windows) > 1 else whole_chars
         piece = _clip(text, start, end, chars + limits.get(start, 0))
         offset = length + len(separator) + len(prefix)
         kept = len(piece.removesuffix(" …"))

@@ -175,6 +175,9 @@ class Passage:
     page: int | None = None
     position: int = 0
     score: float = 0.0
+    snippet: Snippet | None = None
+    """For a result's other passage scoring close to its best one: its excerpt, shown
+    under the result's snippet (`kb.search.add_snippets`)."""
 
     @property
     def heading(self) -> str:

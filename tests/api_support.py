@@ -40,6 +40,26 @@ def financing_workshop() -> Document:
     )
 
 
+def guarantee_fund() -> Document:
+    """A document whose two passages both answer "fonds de garantie": a result that shows
+    the second as an excerpt under the first."""
+    return Document(
+        id="2026-turin--fonds-garantie.md",
+        title="Fonds de garantie",
+        trip="2026-turin",
+        chunks=[
+            Chunk(
+                text="Le fonds de garantie solidaire couvre la moitié de chaque prêt.",
+                position=0,
+            ),
+            Chunk(
+                text="Chaque membre verse au fonds de garantie 0,5 % de son chiffre d'affaires.",
+                position=1,
+            ),
+        ],
+    )
+
+
 def make_app(kb: KnowledgeBase, **overrides: object):
     return create_app(kb, settings(**overrides))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from api_support import API_KEY, auth, fill, make_app
+from api_support import API_KEY, auth, fill, guarantee_fund, make_app
 from fastapi.testclient import TestClient
 
 from api import InsecureConfiguration, create_app
@@ -48,6 +48,21 @@ def test_search_returns_passages_with_document_facets_and_timing(client):
     assert set(body["facets"]) == {"trip", "theme", "kind", "language", "year"}
     trips = {f["value"]: f["count"] for f in body["facets"]["trip"]}
     assert trips["2022-copenhague"] >= 1
+
+
+def test_a_results_other_close_passage_carries_its_excerpt(client, kb):
+    kb.add([guarantee_fund()])
+    body = client.get("/api/search", params={"q": "fonds de garantie"}).json()
+    first = body["results"][0]
+    assert first["document"]["id"] == "2026-turin--fonds-garantie.md"
+    assert first["snippet"]["text"].startswith("Le fonds de garantie solidaire")
+    (other,) = first["passages"]
+    excerpt = other["snippet"]
+    assert excerpt["text"].startswith("Chaque membre verse au fonds de garantie")
+    assert [excerpt["text"][a:b] for a, b in excerpt["highlights"]] == ["fonds", "garantie"]
+    # a result's passage that scores far under its best carries none
+    scic = client.get("/api/search", params={"q": "financer une SCIC"}).json()["results"][0]
+    assert scic["passages"] and all(p["snippet"] is None for p in scic["passages"])
 
 
 def test_search_filters_are_repeatable_and_combined(client):

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from kb import Chunk, Document, InvalidInput
-from kb.evaluate import load, score_ranking
+from kb.evaluate import Query, Ranking, evaluate, load, score_ranking
 
 
 def test_perfect_and_missed_rankings():
@@ -72,3 +72,22 @@ def test_knowledge_base_evaluate(kb):
         mode="lexical",
     )
     assert both.counted == 1.0 and both.off_topic_counted == 2.0
+
+
+def test_the_answer_counts_when_a_top_three_result_shows_it_in_its_snippet_or_an_excerpt():
+    shown = {
+        # the answer in the excerpt of the second result's other passage
+        "excerpt": [["a"], ["b", "le fonds prête à 2 %"], ["c"]],
+        # the phrase split between a snippet and the excerpt under it: not shown whole
+        "split": [["le fonds prête"], ["à 2 %"], ["c"]],
+        # shown by the fourth result only
+        "deep": [["a"], ["b"], ["c"], ["le fonds prête à 2 %"]],
+    }
+    queries = [Query(q, "prêt", relevant={"d": 1}, answer="le fonds prête à 2 %") for q in shown]
+
+    def rank(query: Query) -> Ranking:
+        return Ranking(names=[{"d"}], snippets=shown[query.id])
+
+    scores = evaluate(queries, rank)
+    visible = {q: s["answer_visible"] for q, s in scores.per_query.items()}
+    assert visible == {"excerpt": 1.0, "split": 0.0, "deep": 0.0}

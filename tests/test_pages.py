@@ -64,6 +64,24 @@ def test_search_page_shows_result_cards_with_passage_links_and_marks(client):
     assert_no_inline_code(html)
 
 
+def test_a_card_lists_excerpts_of_its_documents_other_close_passages(client):
+    html = client.get("/", params={"q": "prêt participatif"}).text
+    cards = html.split('<li class="card">')[1:]
+    report = next(c for c in cards if REPORT in c)
+    # the report's other passage scores close to its best one: an excerpt links to it
+    assert "Aussi dans ce document :" in report
+    link = f"/documents/{REPORT}?q=pr%C3%AAt+participatif&amp;qid=1#passage-0"
+    assert f'<a class="excerpt" href="{link}">' in report
+    assert "Visite d&#39;un atelier d&#39;insertion par le réemploi de matériaux." in report
+    assert '<span class="excerpt-heading">Jour 1</span>' in report
+    # the SCIC notes' other passage scores far under their best: no excerpt
+    scic = next(c for c in cards if SCIC in c)
+    assert "excerpt" not in scic
+    english = client.get("/", params={"q": "prêt participatif", "lang": "en"}).text
+    assert "Also in this document:" in english
+    assert_no_inline_code(html)
+
+
 def test_search_page_shows_a_page_badge_for_pdf_passages(client):
     html = client.get("/", params={"q": "atelier d'insertion réemploi"}).text
     assert REPORT in html

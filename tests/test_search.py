@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from kb.query import AnalysedQuery
 from kb.search import (
     Grouped,
+    add_snippets,
     group_by_document,
     result_of,
     sentence_scores,
@@ -96,3 +98,29 @@ def test_stored_sentence_scores_are_laid_on_the_texts_sentences():
     spans = [(0, 80), (81, 200), (201, 330), (331, 500), (501, 640), (641, 800)]
     assert sentence_scores(spans, stored) == pytest.approx([0.8, 0.82, 0.82, 0.0, 0.85, 0.85])
     assert sentence_scores(spans, (np.zeros((0, 2), np.int32), np.zeros(0))) == [0.0] * 6
+
+
+def test_a_result_shows_an_excerpt_of_its_next_passages_that_score_close_to_its_best():
+    texts = {
+        2: "Le réseau danois réunit 140 entreprises sociales.",
+        3: "Les cotisations des membres apportent 45 % des ressources du réseau. " * 4,
+        4: "Le réseau publie un annuaire des entreprises sociales chaque année.",
+        5: "Les membres se retrouvent deux fois par an.",
+    }
+    rows = {i: {**row(i, "notes", "workshop-notes"), "text": t} for i, t in texts.items()}
+    # passage 3 scores 0.85 of the best, 4 half of it, 5 (a fourth) is not looked at
+    scores = {2: 1.0, 3: 0.85, 4: 0.5, 5: 0.95}
+    result = result_of(Grouped("notes", 1.0, (2, 3, 4, 5)), scores, rows)
+    add_snippets([result], AnalysedQuery.of("cotisations des membres"), {})
+    assert result.snippet.text == texts[2]
+    close, weak, fourth = result.passages
+    assert close.snippet is not None and weak.snippet is None and fourth.snippet is None
+    # one window of at most EXCERPT_CHARS (and its ellipsis), its words highlighted
+    assert close.snippet.text.startswith("Les cotisations des membres apportent 45 %")
+    assert len(close.snippet.text) <= 160 + 2
+    marked = [close.snippet.text[a:b] for a, b in close.snippet.highlights]
+    assert "cotisations" in marked and "membres" in marked
+    # a result whose best passage scores nothing shows no excerpt
+    flat = result_of(Grouped("notes", 0.0, (2, 3)), {2: 0.0, 3: 0.0}, rows)
+    add_snippets([flat], AnalysedQuery.of("cotisations"), {})
+    assert flat.passages[0].snippet is None

@@ -7,7 +7,7 @@ import html
 import re
 
 import pytest
-from api_support import financing_workshop, make_app
+from api_support import financing_workshop, guarantee_fund, make_app
 from fastapi.testclient import TestClient
 
 from api.templating import STATIC_DIR
@@ -90,6 +90,20 @@ def test_embed_renders_results_without_javascript(client):
     url = "http://testserver/documents/2022-copenhague--atelier-financement.md#passage-4"
     assert f'href="{url}"' in page
     assert "<savoir-faire-search" in page and 'src="http://testserver/widget.js"' in page
+
+
+def test_embed_shows_the_excerpt_of_a_results_other_close_passage(client, kb):
+    kb.add([guarantee_fund()])
+    page = client.get("/embed", params={"q": "fonds de garantie"}).text
+    result = page.split("<li>")[1]
+    assert "Aussi dans ce document :" in result
+    excerpt = result.split('<span class="sf-excerpt">')[1].split("</span>")[0]
+    assert excerpt == (
+        "Chaque membre verse au <mark>fonds</mark> de <mark>garantie</mark> 0,5 % de son "
+        "chiffre d&#39;affaires."
+    )
+    english = client.get("/embed", params={"q": "fonds de garantie", "lang": "en"}).text
+    assert "Also in this document:" in english
 
 
 def test_embed_escapes_document_data(client):

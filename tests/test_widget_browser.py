@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import browser_support
 import pytest
-from api_support import financing_workshop, make_app
+from api_support import financing_workshop, guarantee_fund, make_app
 from browser_support import BrowserWatch, live_server, screenshot
 from playwright.sync_api import expect
 
@@ -236,6 +236,26 @@ def test_document_data_renders_as_text_in_the_widget(sites, watched_page):
         "e => e.shadowRoot.querySelectorAll('img, script, [onerror]').length"
     )
     assert injected == 0
+    watch.assert_clean()
+
+
+def test_a_result_shows_the_excerpt_of_its_other_close_passage(sites, watched_page, kb):
+    kb.add([guarantee_fund()])
+    page, watch = watched_page
+    page.goto(sites.embed("/"))
+    page.locator("savoir-faire-search input").fill("fonds de garantie")
+    option = page.locator("savoir-faire-search [role=option]", has_text="Fonds de garantie")
+    expect(option).to_be_visible()
+    also = option.locator(".also")
+    expect(also).to_be_visible()
+    expect(also).to_contain_text("Aussi dans ce document :")
+    excerpt = also.locator(".excerpt")
+    expect(excerpt).to_have_text(
+        "Chaque membre verse au fonds de garantie 0,5 % de son chiffre d'affaires."
+    )
+    expect(excerpt.locator("mark")).to_have_text(["fonds", "garantie"])
+    # the excerpt belongs to the result's one link: one option, one place to go
+    assert option.locator("a").count() == 1
     watch.assert_clean()
 
 

@@ -40,6 +40,7 @@
       error: "Recherche indisponible",
       count: function (n) { return n === 1 ? "1 résultat" : fmt(n, "fr-FR") + " résultats"; },
       low: "Pas de correspondance proche : voici les passages les plus voisins.",
+      also: "Aussi dans ce document : ",
       more: "Tous les résultats dans Savoir-faire",
       page: "p. "
     },
@@ -52,6 +53,7 @@
       error: "Search unavailable",
       count: function (n) { return n === 1 ? "1 result" : fmt(n, "en-GB") + " results"; },
       low: "No close match: these are the nearest passages.",
+      also: "Also in this document: ",
       more: "All results in Savoir-faire",
       page: "p. "
     }
@@ -106,6 +108,8 @@
     "a:hover .title,li[aria-selected=true] .title{text-decoration:underline}",
     ".meta{display:block;margin-top:.1em;font-size:.8em;color:var(--sf-muted,#59636e)}",
     ".snippet{display:block;margin-top:.25em;font-size:.9em}",
+    ".also{display:block;margin-top:.2em;font-size:.82em;color:var(--sf-muted,#59636e)}",
+    ".excerpt{display:block;margin-top:.1em;color:var(--sf-text,#1f2328)}",
     "mark{display:inline;margin:0;padding:0 .1em;border-radius:2px;font:inherit;",
     "font-weight:600;background:var(--sf-mark-bg,#ffe58a);color:var(--sf-mark-text,inherit)}",
     ".more{display:inline-block;margin:.45em .2em 0;font-size:.85em;padding:0;",
@@ -458,6 +462,16 @@
         var snippet = el("span", "snippet");
         appendSnippet(snippet, result.snippet || { text: passage.text || "" });
         a.appendChild(snippet);
+        var excerpts = (result.passages || []).filter(function (p) { return p && p.snippet; });
+        if (excerpts.length) {
+          var also = el("span", "also", t.also);
+          excerpts.forEach(function (p) {
+            var excerpt = el("span", "excerpt");
+            appendSnippet(excerpt, p.snippet);
+            also.appendChild(excerpt);
+          });
+          a.appendChild(also);
+        }
         li.appendChild(a);
         list.appendChild(li);
       });

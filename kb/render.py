@@ -50,6 +50,10 @@ def print_results(console: Console, response: SearchResponse) -> None:
         )
         console.print(Text(f"   {where}  score {result.score:.4f}", style="dim"))
         console.print(Text("   ").append_text(snippet_text(result.snippet)))
+        for other in result.passages:
+            if other.snippet:
+                also = Text("   also: ", style="dim")
+                console.print(also.append_text(snippet_text(other.snippet)))
     facets = ", ".join(
         f"{name}: " + " ".join(f"{v.value}({v.count})" for v in values)
         for name, values in response.facets.items()

@@ -374,14 +374,15 @@ def add_snippets(
     """Each result's snippet: the sentences of its passage that hold the query's words,
     then those closest in meaning (`stored` sentence scores, by passage, from the
     sentence vectors stored at ingest); and an excerpt of each of its next EXCERPTS
-    passages that scores at least EXCERPT_SHARE of the shown one. The answer is often
-    in a document's second or third passage: on screen, so, without a longer snippet
-    for every result."""
+    passages that scores at least EXCERPT_SHARE of the shown one, unless it is a byline
+    (`shown_with_content`). The answer is often in a document's second or third
+    passage: on screen, so, without a longer snippet for every result."""
     for result in results:
         result.snippet = _snippet_of(result.passage, query, stored, make_snippet)
         best = result.passage.score
         for passage in result.passages[:EXCERPTS]:
-            if best > 0 and passage.score >= EXCERPT_SHARE * best:
+            close = best > 0 and passage.score >= EXCERPT_SHARE * best
+            if close and not is_byline(passage.text, result.document):
                 passage.snippet = _snippet_of(passage, query, stored, make_excerpt)
 
 
@@ -451,15 +452,19 @@ def shown_with_content(result: SearchResult) -> None:
     the title) gives way to the document's next best passage. Its vector, the title's
     context and little else, is often the closest to a question about the document's
     subject; the document's rank stays what its passages earned."""
-    document = result.document
-    known = " ".join([document.title, *document.authors])
-    text = result.passage.text
-    if not result.passages or len(text) > len(known) + BYLINE_EXTRA:
-        return
-    words = {w for w in WORD.findall(fold(text)) if not w.isdigit()}
-    if words <= set(WORD.findall(fold(known))):
+    if result.passages and is_byline(result.passage.text, result.document):
         result.passages.append(result.passage)
         result.passage = result.passages.pop(0)
+
+
+def is_byline(text: str, document: Document) -> bool:
+    """Whether a passage says nothing but its document's title and authors (figures
+    aside, and at most BYLINE_EXTRA characters more)."""
+    known = " ".join([document.title, *document.authors])
+    if len(text) > len(known) + BYLINE_EXTRA:
+        return False
+    words = {w for w in WORD.findall(fold(text)) if not w.isdigit()}
+    return words <= set(WORD.findall(fold(known)))
 
 
 def stand_out(similarities: np.ndarray, near_best: float) -> np.ndarray:

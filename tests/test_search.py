@@ -124,3 +124,17 @@ def test_a_result_shows_an_excerpt_of_its_next_passages_that_score_close_to_its_
     flat = result_of(Grouped("notes", 0.0, (2, 3)), {2: 0.0, 3: 0.0}, rows)
     add_snippets([flat], AnalysedQuery.of("cotisations"), {})
     assert flat.passages[0].snippet is None
+
+
+def test_a_byline_put_aside_is_not_shown_as_an_excerpt():
+    rows = {
+        1: {**row(1, "sheet", "practice-sheet"), "text": "Anne Martin — 2024-05-06"},
+        2: {**row(2, "sheet", "practice-sheet"), "text": "Les habitants cultivent 40 parcelles."},
+    }
+    result = result_of(Grouped("sheet", 0.9, (1, 2)), {1: 0.9, 2: 0.85}, rows)
+    result.document = Document(id="sheet", title="Un jardin partagé", authors=["Anne Martin"])
+    shown_with_content(result)
+    add_snippets([result], AnalysedQuery.of("jardin partagé"), {})
+    # the byline scores above the shown passage, yet says nothing an excerpt could show
+    assert result.passage.chunk_id == 2 and [p.chunk_id for p in result.passages] == [1]
+    assert result.passages[0].snippet is None

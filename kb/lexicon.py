@@ -144,10 +144,6 @@ class Lexicon:
             out.setdefault(target, set()).update(stems.split())
         return out
 
-    def translated_stems(self, words: Iterable[str]) -> list[str]:
-        """Every translation stem of `words`, in any language, sorted."""
-        return sorted(set().union(*self.translate(words).values()))
-
 
 def read_pairs(folder: Path) -> Pairs:
     """The dictionaries of `folder` as (source, target) → source stem → target stems,

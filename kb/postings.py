@@ -113,6 +113,14 @@ class Postings:
         )
 
 
+def language_code(language: str | None) -> int:
+    """A language as a position holds it: its first two letters in 16 bits, 0 unknown."""
+    if not language:
+        return 0
+    letters = language[:2].lower().encode("ascii", "replace").ljust(2, b" ")
+    return letters[0] << 8 | letters[1]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One committed state of the index, replaced whole by each commit. Only `terms`
@@ -123,6 +131,7 @@ class Snapshot:
     ids: np.ndarray  # int64 passage id per position
     lengths: np.ndarray  # float32 tokens per position
     alive: np.ndarray  # bool per position
+    languages: np.ndarray  # uint16 language code per position (`language_code`)
     segments: tuple[Postings, ...]
     delta: Postings
     state: str | None
@@ -137,6 +146,7 @@ class Snapshot:
             np.zeros(0, np.int64),
             np.zeros(0, np.float16),
             np.zeros(0, bool),
+            np.zeros(0, np.uint16),
             (),
             Postings.empty(False),
             state,

@@ -21,18 +21,28 @@ class AnalysedQuery:
     translated: tuple[str, ...] = ()
     """Stems of the words' dictionary translations into the other languages (not in
     `stems`), searched in the stems column like `stems`."""
+    translated_into: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The languages each of `translated` is a translation into: (stem, languages)
+    pairs. A leg that knows its passages' languages weighs a translation more in a
+    passage of its language (`kb.bm25`)."""
 
     @classmethod
     def of(cls, text: str, lexicon: Lexicon | None = None) -> AnalysedQuery:
         words = tuple(query_words(text))
         stems = tuple(query_stems(text))
-        translated = lexicon.translated_stems(words) if lexicon else []
+        into = lexicon.translate(words) if lexicon else {}
+        languages: dict[str, set[str]] = {}
+        for language, found in into.items():
+            for stem in found:
+                languages.setdefault(stem, set()).add(language)
+        translated = sorted(s for s in languages if s not in stems)
         return cls(
             text=text,
             words=words,
             stems=stems,
             highlight_terms=frozenset(t for t in content_words(text) if len(t) > 2 or t.isdigit()),
-            translated=tuple(t for t in translated if t not in stems),
+            translated=tuple(translated),
+            translated_into=tuple((s, tuple(sorted(languages[s]))) for s in translated),
         )
 
     @property

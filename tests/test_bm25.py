@@ -340,3 +340,43 @@ def test_a_file_that_cannot_be_mapped_leaves_the_arrays_in_memory(tmp_path, monk
         kb.flush()  # written; its arrays stay in memory
         assert not mapped(leg._snapshot.ids) and (tmp_path / "lexical.idx").is_file()
         assert_agrees(kb)
+
+
+def test_a_translation_weighs_in_full_in_its_language_and_half_in_others(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm25, "DELTA_MAX", 3)
+    same = "Tram."  # the same stem and length in every language
+    docs = {language or "none": language for language in ("it", "fr", "en", None)}
+
+    def scores(kb, languages: tuple[str, ...] = ("it",)) -> dict[str, float]:
+        """Each document's score for the stem "tram", a translation into `languages`."""
+        query = AnalysedQuery(
+            text="zzq",
+            words=("zzq",),
+            stems=(),
+            highlight_terms=frozenset(),
+            translated=("tram",),
+            translated_into=(("tram", languages),) if languages else (),
+        )
+        with kb.store.snapshot() as db:
+            found = kb.backend.lexical.search(query, 100)
+            owners = kb.store.chunk_documents(db, [i for i, _ in found])
+        return {owners[i]: s for i, s in found}
+
+    with open_kb(tmp_path) as kb:
+        kb.add(documents(9, 20, prefix="other"))
+        kb.add([Document(d, "t", chunks=[Chunk(same)], language=n) for d, n in docs.items()])
+        for n in range(6):  # the arrays get compacted, the languages with them
+            kb.remove(f"other{n}")
+        snapshot = kb.backend.lexical._snapshot
+        assert len(snapshot.ids) == snapshot.live == len(snapshot.languages)
+        found = scores(kb)
+        assert found["fr"] == pytest.approx(found["it"] / 2)
+        assert found["en"] == pytest.approx(found["it"] / 2)
+        assert found["none"] == pytest.approx(found["it"])  # a language not known: in full
+        unknown = scores(kb, languages=())  # the translation's languages not known: in full
+        assert [unknown[d] for d in docs] == pytest.approx([found["it"]] * len(docs))
+        both = scores(kb, languages=("fr", "it"))
+        assert [both["fr"], both["it"]] == pytest.approx([found["it"]] * 2)
+    with open_kb(tmp_path) as kb:  # the languages come back with the file
+        assert kb._open_backend().lexical.state() == kb.store.state()
+        assert scores(kb) == pytest.approx(found)

@@ -73,6 +73,7 @@ def test_the_query_searches_the_translations_in_the_stems_column(tmp_path):
     write_dictd(tmp_path, "freedict-fra-ita", {"vêtement": "vestito"})
     query = AnalysedQuery.of("combien de vêtements", Lexicon.load(tmp_path))
     assert query.translated == ("vest",)
+    assert query.translated_into == (("vest", ("it",)),)  # the language it translates into
     assert '"vest"' in query.match_expression().split("stems :")[1]
 
 

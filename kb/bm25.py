@@ -226,9 +226,13 @@ class MemoryLexical:
         if keys is None or translated_keys is None:
             # a phrase of several tokens: FTS5 matches their sequence
             return self.table.search(query, k, filters)
-        scores = snapshot.scores(keys)
-        if translated:
-            scores += self._translated_scores(query, translated, translated_keys, snapshot)
+        rows, each, counts = snapshot.terms_of(keys + translated_keys)
+        if translated_keys:
+            start = sum(counts[: len(keys)])
+            each[start:] *= _translation_weights(
+                query, translated_keys, counts[len(keys) :], rows[start:], snapshot
+            )
+        scores = snapshot.summed(rows, each)
         if filters is not None and not filters.is_empty():
             allowed = self.store.chunk_ids(self.store.reader, filters)
             scores[~np.isin(snapshot.ids, allowed)] = 0.0
@@ -237,30 +241,6 @@ class MemoryLexical:
             found = found[np.argpartition(-scores[found], k - 1)[:k]]
         found = found[np.lexsort((snapshot.ids[found], -scores[found]))]
         return [(int(snapshot.ids[i]), float(scores[i])) for i in found]
-
-    @staticmethod
-    def _translated_scores(
-        query: AnalysedQuery, stems: Sequence[str], keys: list[int], snapshot: Snapshot
-    ) -> np.ndarray:
-        """The scores of the translated `stems` (their `keys`), each weighed in full in
-        the passages of a language it translates into and OTHER_LANGUAGE_SHARE in the
-        others: a French word's Italian translation is the Italian notes' word, but in
-        French text the same letters are a cognate or a borrowed term at best. A stem
-        whose languages are not known, or a passage whose language is not, counts in
-        full."""
-        into = dict(query.translated_into)
-        by_languages: dict[tuple[str, ...], list[int]] = {}
-        for stem, key in zip(stems, keys, strict=True):
-            by_languages.setdefault(into.get(stem, ()), []).append(key)
-        scores = np.zeros(len(snapshot.ids))
-        for languages, group in by_languages.items():
-            found = snapshot.scores(group)
-            if languages:
-                codes = [language_code(language) for language in languages]
-                other = ~np.isin(snapshot.languages, [0, *codes])
-                found[other] *= OTHER_LANGUAGE_SHARE
-            scores += found
-        return scores
 
     def _selective(self, stems: Sequence[str], snapshot: Snapshot | None = None) -> tuple[str, ...]:
         """The translated stems worth searching: those in the index and not common
@@ -386,6 +366,37 @@ class MemoryLexical:
 
     def close(self) -> None:
         self.flush()
+
+
+def _translation_weights(
+    query: AnalysedQuery,
+    keys: list[int],
+    counts: list[int],
+    rows: np.ndarray,
+    snapshot: Snapshot,
+) -> np.ndarray:
+    """The weight of each posting of the translated stems' `keys` (`counts` postings
+    each, at positions `rows`): in full in a passage of a language the stem translates
+    into, OTHER_LANGUAGE_SHARE in the others. A French word's Italian translation is
+    the Italian notes' word; in French text the same letters are a cognate or a
+    borrowed term at best. A stem whose languages are not known, or a passage whose
+    language is not, counts in full."""
+    languages = {
+        2 * snapshot.terms[stem] + 1: into
+        for stem, into in query.translated_into
+        if stem in snapshot.terms
+    }
+    weights = np.ones(len(rows))
+    start = 0
+    for key, count in zip(keys, counts, strict=True):
+        end = start + count
+        into = languages.get(key)
+        if into and count:
+            codes = [0, *(language_code(language) for language in into)]
+            other = ~np.isin(snapshot.languages[rows[start:end]], codes)
+            weights[start:end][other] = OTHER_LANGUAGE_SHARE
+        start = end
+    return weights
 
 
 def _keys(snapshot: Snapshot, phrases: list[tuple[str, int]]) -> list[int] | None:

@@ -188,19 +188,25 @@ class Snapshot:
     def scores(self, keys: list[int]) -> np.ndarray:
         """FTS5's bm25 (negated: higher is better) per position, 0 where no key matches;
         each key is one phrase (sqlite's fts5_aux.c, fts5Bm25Function)."""
-        scores = np.zeros(len(self.ids))
-        if not self.live:
-            return scores
+        return self.summed(*self.terms_of(keys)[:2])
+
+    def summed(self, rows: np.ndarray, each: np.ndarray) -> np.ndarray:
+        """Per position, the sum of the `each` of its `rows` (`terms_of`)."""
+        return np.bincount(rows, weights=each, minlength=len(self.ids))
+
+    def terms_of(self, keys: list[int]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Each live posting of `keys` with its term of the bm25 sum: (positions, terms,
+        how many postings each key has), key after key."""
+        found = [self.postings(key) for key in keys] if self.live else []
+        counts = [len(rows) for rows, _ in found] or [0] * len(keys)
+        if not sum(counts):
+            return np.zeros(0, np.int64), np.zeros(0), counts
         average = self.tokens / self.live
-        found = [self.postings(key) for key in keys]
-        found = [(rows, freqs) for rows, freqs in found if len(rows)]
-        if not found:
-            return scores
         rows = np.concatenate([r for r, _ in found])
         freqs = np.concatenate([f for _, f in found]).astype(np.float64)
-        hits = np.array([len(r) for r, _ in found], dtype=np.float64)
+        hits = np.array(counts, dtype=np.float64)
         idf = np.log((self.live - hits + 0.5) / (hits + 0.5))
         idf[idf <= 0.0] = 1e-6
         norm = K1 * (1 - B + B * self.lengths[rows].astype(np.float64) / average)
-        each = np.repeat(idf, [len(r) for r, _ in found]) * (freqs * (K1 + 1) / (freqs + norm))
-        return np.bincount(rows, weights=each, minlength=len(self.ids))
+        each = np.repeat(idf, counts) * (freqs * (K1 + 1) / (freqs + norm))
+        return rows, each, counts

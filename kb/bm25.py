@@ -44,7 +44,7 @@ DEAD_SHARE = 0.2
 """Main is compacted without its dead passages once they are this share of it."""
 OTHER_LANGUAGE_SHARE = 0.5
 """Weight of a translated stem in a passage of another language than it translates
-into (bench/README.md, "Ninth release": PIAF 0.860 → 0.864, the dev set 0.890 → 0.894)."""
+into (bench/README.md, "Ninth release": PIAF 0.860 → 0.865, the dev set 0.890 → 0.895)."""
 
 
 @dataclass(frozen=True)
@@ -220,17 +220,20 @@ class MemoryLexical:
         if k <= 0 or not query.words or not snapshot.live:
             return []
         phrases = [(w, 0) for w in query.words] + [(s, 1) for s in query.stems]
+        into = dict(query.translated_into)
         translated = self._selective(query.translated, snapshot)
-        keys = _keys(snapshot, phrases)
-        translated_keys = _keys(snapshot, [(s, 1) for s in translated])
-        if keys is None or translated_keys is None:
+        keyed = _keyed(snapshot, phrases)
+        translations = _keyed(snapshot, [(s, 1) for s in translated])
+        if keyed is None or translations is None:
             # a phrase of several tokens: FTS5 matches their sequence
             return self.table.search(query, k, filters)
-        rows, each, counts = snapshot.terms_of(keys + translated_keys)
-        if translated_keys:
-            start = sum(counts[: len(keys)])
+        keys = [key for key, _ in keyed] + [key for key, _ in translations]
+        rows, each, counts = snapshot.terms_of(keys)
+        if translations:
+            start = sum(counts[: len(keyed)])
+            languages = [into.get(stem, ()) for _, stem in translations]
             each[start:] *= _translation_weights(
-                query, translated_keys, counts[len(keys) :], rows[start:], snapshot
+                languages, counts[len(keyed) :], rows[start:], snapshot
             )
         scores = snapshot.summed(rows, each)
         if filters is not None and not filters.is_empty():
@@ -369,28 +372,21 @@ class MemoryLexical:
 
 
 def _translation_weights(
-    query: AnalysedQuery,
-    keys: list[int],
+    languages: list[tuple[str, ...]],
     counts: list[int],
     rows: np.ndarray,
     snapshot: Snapshot,
 ) -> np.ndarray:
-    """The weight of each posting of the translated stems' `keys` (`counts` postings
-    each, at positions `rows`): in full in a passage of a language the stem translates
-    into, OTHER_LANGUAGE_SHARE in the others. A French word's Italian translation is
-    the Italian notes' word; in French text the same letters are a cognate or a
-    borrowed term at best. A stem whose languages are not known, or a passage whose
-    language is not, counts in full."""
-    languages = {
-        2 * snapshot.terms[stem] + 1: into
-        for stem, into in query.translated_into
-        if stem in snapshot.terms
-    }
+    """The weight of each posting of the translated stems (`counts` postings each, at
+    positions `rows`; the `languages` each translates into): in full in a passage of
+    one of them, OTHER_LANGUAGE_SHARE in the others. A French word's Italian
+    translation is the Italian notes' word; in French text the same letters are a
+    cognate or a borrowed term at best. A stem whose languages are not known, or a
+    passage whose language is not, counts in full."""
     weights = np.ones(len(rows))
     start = 0
-    for key, count in zip(keys, counts, strict=True):
+    for into, count in zip(languages, counts, strict=True):
         end = start + count
-        into = languages.get(key)
         if into and count:
             codes = [0, *(language_code(language) for language in into)]
             other = ~np.isin(snapshot.languages[rows[start:end]], codes)
@@ -399,18 +395,18 @@ def _translation_weights(
     return weights
 
 
-def _keys(snapshot: Snapshot, phrases: list[tuple[str, int]]) -> list[int] | None:
-    """The keys of (phrase, 1 for a stem) pairs that the index holds; None when a phrase
-    is several tokens (FTS5 alone matches a sequence)."""
-    keys = []
+def _keyed(snapshot: Snapshot, phrases: list[tuple[str, int]]) -> list[tuple[int, str]] | None:
+    """(key, phrase) of the (phrase, 1 for a stem) pairs that the index holds; None when
+    a phrase is several tokens (FTS5 alone matches a sequence)."""
+    keyed = []
     for phrase, stem in phrases:
         split = tokens(phrase)
         if len(split) != 1:
             return None
         term = snapshot.terms.get(split[0])
         if term is not None:
-            keys.append(2 * term + stem)
-    return keys
+            keyed.append((2 * term + stem, phrase))
+    return keyed
 
 
 def _arrays(snapshot: Snapshot) -> dict[str, np.ndarray]:

@@ -185,18 +185,15 @@ class Snapshot:
                 total += end - start if alive is None else int(np.count_nonzero(alive))
         return total
 
-    def scores(self, keys: list[int]) -> np.ndarray:
-        """FTS5's bm25 (negated: higher is better) per position, 0 where no key matches;
-        each key is one phrase (sqlite's fts5_aux.c, fts5Bm25Function)."""
-        return self.summed(*self.terms_of(keys)[:2])
-
     def summed(self, rows: np.ndarray, each: np.ndarray) -> np.ndarray:
-        """Per position, the sum of the `each` of its `rows` (`terms_of`)."""
+        """Per position, the sum of the `each` of its `rows` (`terms_of`): FTS5's bm25
+        (negated: higher is better), 0 where no key matches."""
         return np.bincount(rows, weights=each, minlength=len(self.ids))
 
     def terms_of(self, keys: list[int]) -> tuple[np.ndarray, np.ndarray, list[int]]:
-        """Each live posting of `keys` with its term of the bm25 sum: (positions, terms,
-        how many postings each key has), key after key."""
+        """Each live posting of `keys` with its term of the bm25 sum (each key is one
+        phrase: sqlite's fts5_aux.c, fts5Bm25Function): (positions, terms, how many
+        postings each key has), key after key."""
         found = [self.postings(key) for key in keys] if self.live else []
         counts = [len(rows) for rows, _ in found] or [0] * len(keys)
         if not sum(counts):

@@ -15,7 +15,9 @@ Two sets:
   both systems (title and text). Vectors from Savoir-faire's default encoder
   (`e5-small`), computed once and cached under bench/out/peers/. nDCG@10 for both.
 - synthetic: N passages built by bench/make_base.py (PIAF sentences recombined, random
-  unit vectors; PIAF questions as queries): speed and memory only.
+  unit vectors; PIAF questions as queries): speed and memory, and each dense index's
+  recall@10 against exact search over the vectors it holds (txtai's default index is
+  approximate above 5,000 vectors).
 
 Each system indexes each set in its own subprocess (so its resident memory is its own)
 and reports: ingest rate with the vectors precomputed, engine query latency (query
@@ -84,6 +86,22 @@ def timed(search, texts: list[str]) -> tuple[dict[str, float], list]:
 def unit_vectors(rng: np.random.Generator, count: int, dim: int = 384) -> np.ndarray:
     vectors = rng.standard_normal((count, dim), dtype=np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+RECALL_QUERIES = 100
+"""Random query vectors a dense index's recall@10 is measured on (synthetic set)."""
+
+
+def recall(
+    found: list[list[int]], ids: np.ndarray, vectors: np.ndarray, queries: np.ndarray
+) -> float:
+    """Mean share of each query's exact best LIMIT (inner product over `vectors`, rows
+    named by `ids`) that its `found` list holds: what an approximate index gives up."""
+    kept = 0
+    for row, query in zip(found, queries, strict=True):
+        exact = ids[np.argpartition(-(vectors @ query), LIMIT)[:LIMIT]]
+        kept += len(set(exact.tolist()) & set(row[:LIMIT]))
+    return kept / (LIMIT * len(queries))
 
 
 # Savoir-faire (main venv)
@@ -247,6 +265,10 @@ def run_savoir_faire(job: dict) -> dict:
         result["rss_encoder_mb"] = memory()["VmRSS"]
     else:
         result["peak_mb"] = memory()["VmHWM"]
+        queries = unit_vectors(np.random.default_rng(1), RECALL_QUERIES)
+        dense = kb.backend.dense
+        found = [[i for i, _ in dense.search(query, LIMIT)] for query in queries]
+        result["dense_recall"] = recall(found, *dense.vectors(), queries)
     kb.close()
     shutil.rmtree(home)
     return result
@@ -280,8 +302,11 @@ def run_txtai(job: dict) -> dict:
         ids, passages = [r["id"] for r in rows], [r["text"] for r in rows]
         del rows
         rng = np.random.default_rng(0)
+        drawn: list[int] = []  # the sizes of the batches indexed, to draw them again
 
         def vectors(batch: list[str]) -> np.ndarray:
+            if not batch[0].startswith(PROMPTS["query"]):
+                drawn.append(len(batch))
             return unit_vectors(rng, len(batch))
 
     encode = {"now": vectors}  # swapped for txtai's own e5-small below
@@ -312,6 +337,12 @@ def run_txtai(job: dict) -> dict:
         result["encoded_ms"], answers = timed(lambda text: embeddings.search(text, LIMIT), texts)
         result["ranked_encoded"] = [[hit["id"] for hit in hits] for hits in answers]
         result["rss_encoder_mb"] = memory()["VmRSS"]
+    else:  # the indexed vectors drawn again, after every memory figure
+        again = np.random.default_rng(0)
+        indexed = np.concatenate([unit_vectors(again, size) for size in drawn])
+        queries = unit_vectors(np.random.default_rng(1), RECALL_QUERIES)
+        found = [[i for i, _ in hits] for hits in embeddings.ann.search(queries, LIMIT)]
+        result["dense_recall"] = recall(found, np.arange(len(indexed)), indexed, queries)
     return result
 
 
@@ -373,6 +404,7 @@ FIGURES = [  # (row of the table, key in a worker's figures, format)
     ("RSS with the encoder loaded, MB", "rss_encoder_mb", ",.0f"),
     ("nDCG@10", "ndcg", ".3f"),
     ("nDCG@10, queries encoded live", "ndcg_encoded", ".3f"),
+    (f"dense recall@10 against exact ({RECALL_QUERIES} random queries)", "dense_recall", ".3f"),
 ]
 
 

@@ -80,6 +80,24 @@ def _ids(index: faiss.Index | Quantised) -> np.ndarray:
     return faiss.vector_to_array(faiss.downcast_index(index).id_map).astype(np.int64)
 
 
+def _positions(held: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions in `held` (ids, sorted by `order`) of those of `ids` it holds, ascending."""
+    if not len(held):
+        return np.zeros(0, np.int64)
+    found = np.searchsorted(held, ids, sorter=order)
+    inside = found < len(order)
+    positions = order[found[inside]]
+    return np.sort(positions[held[positions] == ids[inside]])
+
+
+def _flat_scores(index: faiss.Index, positions: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Similarities of `query` to the vectors of a flat part at `positions`, read in
+    place (the index must outlive the call: its vectors are not copied)."""
+    inner = faiss.downcast_index(index.index)
+    held = faiss.rev_swig_ptr(inner.get_xb(), inner.ntotal * inner.d).reshape(-1, inner.d)
+    return held[positions] @ query
+
+
 def _vectors(index: faiss.Index | Quantised) -> np.ndarray:
     if isinstance(index, Quantised):
         return index.array()
@@ -110,13 +128,21 @@ class Snapshot:
     def _by_id(self) -> np.ndarray:
         return np.argsort(self.main_ids, kind="stable")
 
+    @cached_property
+    def delta_ids(self) -> np.ndarray:
+        return _ids(self.delta)
+
+    @cached_property
+    def _delta_by_id(self) -> np.ndarray:
+        return np.argsort(self.delta_ids, kind="stable")
+
     def positions(self, ids: np.ndarray) -> np.ndarray:
         """Internal positions in main of those of `ids` it holds, ascending."""
-        order = self._by_id
-        found = np.searchsorted(self.main_ids, ids, sorter=order)
-        found = found[found < len(order)]
-        positions = order[found]
-        return np.sort(positions[np.isin(self.main_ids[positions], ids)])
+        return _positions(self.main_ids, self._by_id, ids)
+
+    def delta_positions(self, ids: np.ndarray) -> np.ndarray:
+        """Internal positions in the delta of those of `ids` it holds, ascending."""
+        return _positions(self.delta_ids, self._delta_by_id, ids)
 
 
 @dataclass
@@ -233,15 +259,26 @@ class FaissDense(VectorLeg):
     # reading
 
     def similarities(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
-        """Those of `ids` that a quantised main holds, scored on its held vectors (an
-        id is never reused, so the vector held is that passage's)."""
+        """Those of `ids` that main or the delta holds, scored on their held vectors
+        (an id is never reused, so the vector held is that passage's)."""
         snapshot = self._snapshot
-        main = snapshot.main
-        if not isinstance(main, Quantised) or not len(ids):
+        if not len(ids):
             return {}
-        positions = snapshot.positions(np.asarray(ids, dtype=np.int64))
-        scores = main.scores(positions, np.asarray(vector, dtype=np.float32))
-        return dict(zip(main.ids[positions].tolist(), scores.tolist(), strict=True))
+        ids = np.asarray(ids, dtype=np.int64)
+        query = np.asarray(vector, dtype=np.float32)
+        main, found = snapshot.main, {}
+        positions = snapshot.positions(ids)
+        if len(positions):
+            if isinstance(main, Quantised):
+                scores = main.scores(positions, query)
+            else:
+                scores = _flat_scores(main, positions, query)
+            found.update(zip(snapshot.main_ids[positions].tolist(), scores.tolist(), strict=True))
+        positions = snapshot.delta_positions(ids)
+        if len(positions):
+            scores = _flat_scores(snapshot.delta, positions, query)
+            found.update(zip(snapshot.delta_ids[positions].tolist(), scores.tolist(), strict=True))
+        return found
 
     def search(
         self,

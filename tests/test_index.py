@@ -114,18 +114,23 @@ def test_quantised_main_finds_what_exact_search_finds(store, tmp_path, monkeypat
     assert overlap(exact, quantised, queries, excluded=excluded) >= 0.98
 
 
-def test_a_quantised_main_scores_given_passages_on_its_exact_vectors(store, tmp_path, monkeypatch):
+def test_the_leg_scores_given_passages_on_the_vectors_it_holds(store, tmp_path, monkeypatch):
+    """Main (quantised or flat) and the delta score the passages they hold; one they do
+    not hold is left to SQLite."""
     monkeypatch.setattr(dense_index, "DELTA_MAX", 100)
-    vectors = unit(np.random.default_rng(1).standard_normal((1200, 16)))
-    quantised = grown(store, tmp_path, "b.faiss", vectors, 16, ann_from=1000)
-    main_ids = set(quantised._snapshot.main_ids.tolist())
-    asked = [3, 500, 1199, 5000]  # 5000 is no passage; 1199 may still be in the delta
-    scores = quantised.similarities(vectors[0], asked)
-    assert set(scores) == {i for i in asked if i in main_ids} and {3, 500} <= set(scores)
-    for chunk_id, score in scores.items():
-        assert abs(score - float(vectors[chunk_id] @ vectors[0])) < 1e-5
-    exact = grown(store, tmp_path, "a.faiss", vectors, 16, ann_from=10**9)
-    assert exact.similarities(vectors[0], asked) == {}  # a flat main: read from SQLite
+    vectors = unit(np.random.default_rng(1).standard_normal((1250, 16)))
+    asked = [3, 500, 1249, 5000]  # 5000 is no passage; 1249 is still in the delta
+    for options in ({"ann_from": 1000}, {"ann_from": 10**9}):
+        dense = grown(store, tmp_path, "b.faiss", vectors, 16, **options)
+        assert dense_index._is_quantised(dense._snapshot.main) == (options["ann_from"] == 1000)
+        assert 1249 in dense._snapshot.delta_ids and 3 in dense._snapshot.main_ids
+        scores = dense.similarities(vectors[0], asked)
+        assert set(scores) == {3, 500, 1249}
+        for chunk_id, score in scores.items():
+            assert abs(score - float(vectors[chunk_id] @ vectors[0])) < 1e-5
+        dense.remove(np.array([500, 1249]))
+        dense.commit("0:removed")
+        assert set(dense.similarities(vectors[0], asked)) <= {3, 500}  # dead in main at most
 
 
 @pytest.mark.parametrize("share", [0.03, 0.8])

@@ -18,7 +18,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -329,12 +329,14 @@ class Searcher:
             return results
         if ranked.fused and results:
             floor = MATCH_SHARE * results[0].score
-            similarities = np.array([self.similarity_of(r, ranked) for r in results])
-            out = stand_out(similarities, self.relevance_cut / 2)
+            similarities = np.array(self.similarities_of(results, ranked))
+            out = stand_out(similarities, self.relevance_cut / 2).tolist()
             return [
                 r for r, standing in zip(results, out, strict=True) if r.score >= floor and standing
             ]
-        return [r for r in results if self.similarity_of(r, ranked) >= best - self.relevance_cut]
+        similarities = self.similarities_of(results, ranked)
+        floor = best - self.relevance_cut
+        return [r for r, s in zip(results, similarities, strict=True) if s >= floor]
 
     def close_match(self, ranked: Ranked, best: float) -> bool:
         """Whether the search found a close match: not when its best similarity is under
@@ -361,9 +363,13 @@ class Searcher:
         )
 
     @staticmethod
-    def similarity_of(result: Grouped, ranked: Ranked) -> float:
-        """The best dense score among a result's passages."""
-        return max((ranked.similarity.get(i, -1.0) for i in result.chunk_ids), default=-1.0)
+    def similarities_of(results: list[Grouped], ranked: Ranked) -> list[float]:
+        """The best dense score among each result's passages (-1 for none)."""
+        of = ranked.similarity.get
+        return [
+            of(ids[0], -1.0) if len(ids) == 1 else max([of(i, -1.0) for i in ids], default=-1.0)
+            for _, _, ids in results
+        ]
 
 
 def add_snippets(
@@ -398,9 +404,9 @@ def _snippet_of(
     return make(passage.text, query, sentence_scores(spans, own) if own else None, spans)
 
 
-@dataclass(frozen=True)
-class Grouped:
-    """A document's place in a ranking, before its result is built."""
+class Grouped(NamedTuple):
+    """A document's place in a ranking, before its result is built (a tuple: a search
+    makes one for every candidate document)."""
 
     document_id: str
     score: float
@@ -415,16 +421,18 @@ def group_by_document(
     its second; on `fused` scores (hybrid search, score fusion), plus a share of its
     third, and times SUMMARY_WEIGHT when it is a summary (SUMMARY_KINDS)."""
     by_document: dict[str, list[int]] = {}
-    for chunk_id, _ in sorted(scores.items(), key=lambda item: -item[1]):
+    for chunk_id in sorted(scores, key=scores.__getitem__, reverse=True):  # stable
         row = rows.get(chunk_id)
         if row is not None:
             by_document.setdefault(row["document_id"], []).append(chunk_id)
     groups = []
-    shares = (SECOND_PASSAGE_SHARE, THIRD_PASSAGE_SHARE) if fused else (SECOND_PASSAGE_SHARE,)
     for doc_id, chunk_ids in by_document.items():
-        score = scores[chunk_ids[0]] + sum(
-            share * scores[i] for share, i in zip(shares, chunk_ids[1:], strict=False)
-        )
+        score = scores[chunk_ids[0]]
+        if len(chunk_ids) > 1:
+            others = SECOND_PASSAGE_SHARE * scores[chunk_ids[1]]
+            if fused and len(chunk_ids) > 2:
+                others += THIRD_PASSAGE_SHARE * scores[chunk_ids[2]]
+            score += others
         if fused and rows[chunk_ids[0]]["kind"] in SUMMARY_KINDS:
             score *= SUMMARY_WEIGHT
         groups.append(Grouped(doc_id, score, tuple(chunk_ids[: 1 + OTHER_PASSAGES])))

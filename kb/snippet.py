@@ -7,6 +7,7 @@ text and wraps the ranges itself, so no markup ever comes from here.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 
 from kb.query import AnalysedQuery
@@ -72,6 +73,11 @@ def _candidates(query_terms: frozenset[str]) -> re.Pattern[str]:
     first STEM_PREFIX letters (the whole term when shorter); `_matches` decides."""
     starts = sorted({t[:STEM_PREFIX] for t in query_terms}, key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, starts)) + r")\w*")
+
+
+@lru_cache(maxsize=256)
+def _asks_quantity(query: str) -> bool:
+    return QUANTITY.search(fold(query)) is not None
 
 
 def _window(spans: list[tuple[int, int]], first: int, chars: int) -> tuple[int, int]:
@@ -167,8 +173,9 @@ def _snippet(
     if len(text) <= whole_chars:
         windows = [(spans[0][0], spans[-1][1])]
     else:
-        hits = [sum(1 for s, _ in ranges if a <= s < b) for a, b in spans]
-        if QUANTITY.search(fold(query.text)):
+        starts = [s for s, _ in ranges]  # in text order
+        hits = [bisect_left(starts, b) - bisect_left(starts, a) for a, b in spans]
+        if _asks_quantity(query.text):
             figures = [bool(DIGIT.search(text, a, b)) for a, b in spans]
             hits = [h + f for h, f in zip(hits, figures, strict=True)]
 

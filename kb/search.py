@@ -367,8 +367,10 @@ class Searcher:
         """The best dense score among each result's passages (-1 for none)."""
         of = ranked.similarity.get
         return [
-            of(ids[0], -1.0) if len(ids) == 1 else max([of(i, -1.0) for i in ids], default=-1.0)
-            for _, _, ids in results
+            of(r.chunk_ids[0], -1.0)
+            if len(r.chunk_ids) == 1
+            else max([of(i, -1.0) for i in r.chunk_ids])
+            for r in results
         ]
 
 

@@ -388,8 +388,10 @@ def _translation_weights(
     for into, count in zip(languages, counts, strict=True):
         end = start + count
         if into and count:
-            codes = [0, *(language_code(language) for language in into)]
-            other = ~np.isin(snapshot.languages[rows[start:end]], codes)
+            held = snapshot.languages[rows[start:end]]
+            other = held != 0  # a few codes: compared one by one (np.isin sorts)
+            for language in into:
+                other &= held != language_code(language)
             weights[start:end][other] = OTHER_LANGUAGE_SHARE
         start = end
     return weights

@@ -122,7 +122,7 @@ class Snapshot:
 
     def ids(self) -> np.ndarray:
         alive = np.setdiff1d(self.main_ids, self.dead, assume_unique=True)
-        return np.union1d(alive, _ids(self.delta))
+        return np.union1d(alive, self.delta_ids)
 
     @cached_property
     def _by_id(self) -> np.ndarray:
@@ -266,18 +266,17 @@ class FaissDense(VectorLeg):
             return {}
         ids = np.asarray(ids, dtype=np.int64)
         query = np.asarray(vector, dtype=np.float32)
-        main, found = snapshot.main, {}
-        positions = snapshot.positions(ids)
-        if len(positions):
-            if isinstance(main, Quantised):
-                scores = main.scores(positions, query)
-            else:
-                scores = _flat_scores(main, positions, query)
-            found.update(zip(snapshot.main_ids[positions].tolist(), scores.tolist(), strict=True))
-        positions = snapshot.delta_positions(ids)
-        if len(positions):
-            scores = _flat_scores(snapshot.delta, positions, query)
-            found.update(zip(snapshot.delta_ids[positions].tolist(), scores.tolist(), strict=True))
+        found: dict[int, float] = {}
+        for part, held, positions in (
+            (snapshot.main, snapshot.main_ids, snapshot.positions(ids)),
+            (snapshot.delta, snapshot.delta_ids, snapshot.delta_positions(ids)),
+        ):
+            if len(positions):
+                if isinstance(part, Quantised):
+                    scores = part.scores(positions, query)
+                else:
+                    scores = _flat_scores(part, positions, query)
+                found.update(zip(held[positions].tolist(), scores.tolist(), strict=True))
         return found
 
     def search(
